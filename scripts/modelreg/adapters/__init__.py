@@ -1,0 +1,1 @@
+"""Adapters: the edges where modelreg talks to git, DVC and the outside world."""

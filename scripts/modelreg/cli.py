@@ -1,0 +1,61 @@
+"""The `modelreg` command line: parse, dispatch to commands/<name>.py, report problems."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from . import __version__
+from .commands import COMMANDS
+from .problems import EXIT_USAGE, ModelregError
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that command's (its module alone is imported: resolve stays cold-fast)."""
+    parser = argparse.ArgumentParser(
+        prog="modelreg", description="A model registry that lives in a Git repository.",
+        epilog="exit codes: 0 ok, 1 invalid or refused, 2 usage")
+    parser.add_argument("--version", action="version", version=f"modelreg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in (only,) if only in COMMANDS else COMMANDS:
+        importlib.import_module(f".commands.{name}", __package__).add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv[0] if argv else None)
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.run(args) or 0
+    except ModelregError as error:
+        if getattr(args, "json", False) is True:
+            import json
+
+            print(json.dumps({"ok": False, "problems": [p.as_dict() for p in error.problems]}, indent=2))
+        for problem in error.problems:
+            print(f"error: {problem.render()}", file=sys.stderr)
+        if error.exit_code != EXIT_USAGE and len(error.problems) > 1:
+            print(f"{len(error.problems)} problems; nothing was changed", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+_READ_ONLY = {"validate", "resolve", "list", "show", "history", "compare", "schema"}
+
+
+def entry() -> None:
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if _READ_ONLY.intersection(sys.argv[1:2]):
+        # Skip interpreter teardown for commands that only read: freeing a large
+        # parsed registry object by object costs more than the lookup itself.
+        os._exit(code)
+    sys.exit(code)

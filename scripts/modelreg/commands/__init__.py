@@ -1,0 +1,7 @@
+"""One module per command; each has add_parser(subparsers) and run(args) -> exit code.
+
+Modules here import nothing heavy at the top: the parser imports all of them.
+"""
+
+COMMANDS = ("validate", "resolve", "list", "show", "history", "compare", "promote", "archive", "rollback",
+            "register", "pull", "schema")

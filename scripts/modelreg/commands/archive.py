@@ -1,0 +1,25 @@
+"""modelreg archive NAME VERSION --reason TEXT: retire a version, keeping its record."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import ops
+from ._common import placed, load, require_reason, write_change
+from .promote import add_change_options
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("archive", help="archive a version (it keeps its record; it can hold no stage)")
+    parser.add_argument("name")
+    parser.add_argument("version")
+    add_change_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    reason = require_reason(args.reason)
+    loaded = load(args)
+    with placed(loaded):
+        new = ops.archive(loaded.data, args.name, args.version, reason)
+    return write_change(args, loaded, new, f"Archive {args.name} {args.version}\n\n{reason}")

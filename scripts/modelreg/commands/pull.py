@@ -1,0 +1,37 @@
+"""modelreg pull NAME@STAGE [-o PATH]: fetch exactly that artifact by md5, verified."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import store
+from ..lookup import parse_reference, resolve
+from ..render import emit_json
+from ._common import add_json_option, add_registry_option
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("pull", help="download a model version by its md5 from a DVC remote and verify it")
+    parser.add_argument("reference", help="NAME@production, NAME@v1.2.0, models:/NAME@STAGE")
+    parser.add_argument("--stage")
+    parser.add_argument("-o", "--output", metavar="PATH", help="where to put it (default: the model's path)")
+    parser.add_argument("--remote", default="registry", help="DVC remote to read (default: registry)")
+    add_registry_option(parser)
+    add_json_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..api import pull
+
+    ref = parse_reference(args.reference, args.stage)
+    path = store.find_registry(args.registry)
+    answer = resolve(store.read_text(path), ref, store.display_name(path))
+    target = pull(answer, Path(args.output) if args.output else None, remote=args.remote,
+                  root=path.resolve().parent.parent)
+    if args.json:
+        emit_json({**answer.as_dict(), "output": str(target), "remote": args.remote, "verified": True})
+    else:
+        print(f"pulled {answer.name} {answer.version} from '{args.remote}' to {target} (md5 {answer.md5} verified)")
+    return 0

@@ -1,0 +1,32 @@
+"""modelreg resolve NAME@STAGE: which artifact a stage (or version) means, from a cold start."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import store
+from ..lookup import parse_reference, resolve
+from ..render import emit_json
+from ._common import add_json_option, add_registry_option
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("resolve", help="print the version, md5, size and path a reference means")
+    parser.add_argument("reference", help="NAME@production, NAME@v1.2.0, NAME@latest or models:/NAME@STAGE")
+    parser.add_argument("--stage", help="the stage, when the reference is a bare NAME")
+    add_registry_option(parser)
+    add_json_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ref = parse_reference(args.reference, args.stage)
+    path = store.find_registry(args.registry)
+    answer = resolve(store.read_text(path), ref, store.display_name(path))
+    if args.json:
+        emit_json(answer.as_dict())
+    else:
+        stages = f" ({', '.join(answer.stages)})" if answer.stages else ""
+        print(f"{answer.name} {answer.version}{stages}\n  md5  {answer.md5}\n  size {answer.size}\n"
+              f"  path {answer.path}")
+    return 0

@@ -1,0 +1,125 @@
+"""Side-by-side comparison of a model's versions. Pure: used by the CLI, PR bodies and comments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import gates
+from .registry import PRODUCTION, Model, Version, version_key
+from .render import markdown_table, number
+
+
+@dataclass
+class Comparison:
+    model: Model
+    versions: list[Version]
+    baseline: Version | None  # the production version deltas are measured against
+    metrics: list[str]
+    best: str | None
+    gate_results: dict[str, dict[str, list[gates.GateCheck]]] = field(default_factory=dict)
+    differing_params: dict[str, dict[str, object]] = field(default_factory=dict)
+    data: dict[str, dict | None] = field(default_factory=dict)
+
+    def delta(self, version: Version, metric: str) -> float | None:
+        if self.baseline is None or version.name == self.baseline.name:
+            return None
+        ours, theirs = version.metrics.get(metric), self.baseline.metrics.get(metric)
+        return None if ours is None or theirs is None else ours - theirs
+
+    def passes(self, version: Version) -> list[str]:
+        return [stage for stage, checks in self.gate_results[version.name].items()
+                if checks and all(c.passed for c in checks)]
+
+    def as_dict(self) -> dict:
+        return {
+            "model": self.model.name,
+            "metric": self.model.metric,
+            "goal": self.model.goal,
+            "baseline": self.baseline.name if self.baseline else None,
+            "best": self.best,
+            "versions": [{
+                "version": v.name,
+                "stages": self.model.stages_of(v.name),
+                "archived": v.archived,
+                "metrics": v.metrics,
+                "deltas": {m: self.delta(v, m) for m in self.metrics},
+                "gates": {stage: [{"gate": c.name, "passed": c.passed, "detail": c.detail} for c in checks]
+                          for stage, checks in self.gate_results[v.name].items()},
+                "data": v.data,
+            } for v in self.versions],
+            "differing_params": self.differing_params,
+        }
+
+
+def compare(model: Model, names: list[str] | None, stage_names: tuple[str, ...]) -> Comparison:
+    if names:
+        versions = [model.versions[n] for n in names]
+    else:
+        versions = [v for v in model.versions.values() if not v.archived]
+    production_name = model.stages.get(PRODUCTION)
+    baseline = model.versions.get(production_name) if production_name else None
+    if baseline is not None and baseline not in versions:
+        versions.append(baseline)
+    versions.sort(key=lambda v: version_key(v.name))
+    metrics = sorted({m for v in versions for m in v.metrics},
+                     key=lambda m: (m != model.metric, m))
+    best = model.best_version(versions)
+    result = Comparison(model, versions, baseline, metrics, best.name if best else None)
+    for version in versions:
+        result.gate_results[version.name] = {
+            stage: gates.evaluate(model, stage, version, baseline,
+                                  rollback=gates.held_production_before(model, version.name))
+            for stage in stage_names if stage in model.gates}
+    keys = sorted({k for v in versions for k in v.params})
+    for key in keys:
+        values = {v.name: v.params.get(key) for v in versions}
+        if len({repr(x) for x in values.values()}) > 1:
+            result.differing_params[key] = values
+    result.data = {v.name: v.data for v in versions}
+    return result
+
+
+def _metric_cell(comparison: Comparison, version: Version, metric: str) -> str:
+    value = version.metrics.get(metric)
+    if value is None:
+        return "-"
+    delta = comparison.delta(version, metric)
+    return number(value) + (f" ({delta:+.4f})" if delta is not None else "")
+
+
+def rows(comparison: Comparison, markdown: bool = False) -> tuple[list[str], list[list[str]]]:
+    yes, no = ("✅", "❌") if markdown else ("yes", "no")
+    stages = [s for s in comparison.gate_results[comparison.versions[0].name]] if comparison.versions else []
+    headers = ["version", "stage", *comparison.metrics, *[f"{s} gate" for s in stages], "best"]
+    body = []
+    for version in comparison.versions:
+        stage = ", ".join(comparison.model.stages_of(version.name)) or ("archived" if version.archived else "")
+        gate_cells = [yes if all(c.passed for c in comparison.gate_results[version.name][s]) else no
+                      for s in stages]
+        body.append([version.name, stage, *[_metric_cell(comparison, version, m) for m in comparison.metrics],
+                     *gate_cells, "★" if version.name == comparison.best else ""])
+    return headers, body
+
+
+def markdown(comparison: Comparison) -> str:
+    model = comparison.model
+    lines = [f"### {model.name}: versions compared",
+             f"Primary metric: `{model.metric or 'none'}` ({model.goal}); deltas are against "
+             f"{comparison.baseline.name + ' (production)' if comparison.baseline else 'nothing (no production)'}.",
+             ""]
+    headers, body = rows(comparison, markdown=True)
+    lines.append(markdown_table(headers, body))
+    failed = [(v, c) for v in comparison.versions for checks in comparison.gate_results[v.name].values()
+              for c in checks if not c.passed]
+    if failed:
+        lines += ["", "Gate failures:"] + [f"- {v.name} {c.stage}: {c.detail}" for v, c in failed]
+    if comparison.differing_params:
+        lines += ["", "Params that differ:", ""]
+        names = [v.name for v in comparison.versions]
+        lines.append(markdown_table(["param", *names], [[k, *[number(vals.get(n)) for n in names]]
+                                                         for k, vals in comparison.differing_params.items()]))
+    data = {v: (d or {}).get("md5") for v, d in comparison.data.items()}
+    if len(set(data.values())) > 1:
+        lines += ["", "Training data: " + ", ".join(f"{v} `{(d or {}).get('path', '?')}` "
+                                                    f"{(data[v] or '?')[:8]}" for v, d in comparison.data.items())]
+    return "\n".join(lines) + "\n"
