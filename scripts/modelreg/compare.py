@@ -51,6 +51,18 @@ class Comparison:
         }
 
 
+def flatten(params: dict, prefix: str = "") -> dict:
+    """{"train": {"max_depth": 6}} -> {"train.max_depth": 6}: how params are compared and shown."""
+    flat: dict = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
 def compare(model: Model, names: list[str] | None, stage_names: tuple[str, ...]) -> Comparison:
     if names:
         versions = [model.versions[n] for n in names]
@@ -70,9 +82,9 @@ def compare(model: Model, names: list[str] | None, stage_names: tuple[str, ...])
             stage: gates.evaluate(model, stage, version, baseline,
                                   rollback=gates.held_production_before(model, version.name))
             for stage in stage_names if stage in model.gates}
-    keys = sorted({k for v in versions for k in v.params})
-    for key in keys:
-        values = {v.name: v.params.get(key) for v in versions}
+    flat = {v.name: flatten(v.params) for v in versions}
+    for key in sorted({k for params in flat.values() for k in params}):
+        values = {name: params.get(key) for name, params in flat.items()}
         if len({repr(x) for x in values.values()}) > 1:
             result.differing_params[key] = values
     result.data = {v.name: v.data for v in versions}

@@ -58,6 +58,7 @@ class Violation:
     path: tuple
     message: str
     hint: str = ""
+    at_key: bool = False  # point at the key line: the value it names is gone
 
 
 def _models(state: dict | None) -> dict:
@@ -81,7 +82,7 @@ def diff(old: dict | None, new: dict) -> tuple[list[Event], list[Violation]]:
         if name not in new_models:
             violations.append(Violation("model_removed", name, ("models", name),
                                         f"model {name} was removed; its versions are part of the audit trail",
-                                        "archive its versions and empty its stages instead"))
+                                        "archive its versions and empty its stages instead", at_key=True))
     for name, model in new_models.items():
         if isinstance(model, dict):
             _diff_model(name, _mapping(old_models.get(name)), model, events, violations)
@@ -95,14 +96,15 @@ def _diff_model(name: str, old: dict, new: dict, events: list[Event], violations
         if version not in new_versions:
             violations.append(Violation("version_removed", name, base + ("versions",),
                                         f"registered version {version} was removed",
-                                        "versions are never deleted; archive it with a reason"))
+                                        "versions are never deleted; archive it with a reason", at_key=True))
+    archive_events: list[Event] = []
     for version in sorted(new_versions, key=version_key):
         record = _mapping(new_versions[version])
         before = old_versions.get(version)
         if before is None:
             events.append(Event(VERSION_REGISTERED, name, version))
             if record.get("archived"):
-                events.append(Event(VERSION_ARCHIVED, name, version, reason=record["archived"]))
+                archive_events.append(Event(VERSION_ARCHIVED, name, version, reason=record["archived"]))
             continue
         before = _mapping(before)
         for key in IMMUTABLE_FIELDS:
@@ -112,16 +114,17 @@ def _diff_model(name: str, old: dict, new: dict, events: list[Event], violations
                     f"{key} of registered version {version} changed from {before.get(key)!r} to "
                     f"{record.get(key)!r}", "a registered version is immutable; register a new version"))
         if record.get("archived") and not before.get("archived"):
-            events.append(Event(VERSION_ARCHIVED, name, version, reason=record["archived"]))
+            archive_events.append(Event(VERSION_ARCHIVED, name, version, reason=record["archived"]))
         elif before.get("archived") and not record.get("archived"):
-            events.append(Event(VERSION_UNARCHIVED, name, version))
+            archive_events.append(Event(VERSION_UNARCHIVED, name, version))
+    events.extend(archive_events)
 
     old_history, new_history = _list(old.get("history")), _list(new.get("history"))
     for index, entry in enumerate(old_history):
         if index >= len(new_history):
             violations.append(Violation("history_rewritten", name, base + ("history",),
                                         f"history entry {index + 1} was removed",
-                                        "history is append-only: restore it"))
+                                        "history is append-only: restore it", at_key=True))
             break
         if new_history[index] != entry:
             violations.append(Violation("history_rewritten", name, base + ("history", index),
@@ -130,32 +133,39 @@ def _diff_model(name: str, old: dict, new: dict, events: list[Event], violations
     added = list(enumerate(new_history))[len(old_history):]
 
     old_stages, new_stages = _mapping(old.get("stages")), _mapping(new.get("stages"))
-    changes = {stage: (old_stages.get(stage), new_stages.get(stage))
-               for stage in list(old_stages) + [s for s in new_stages if s not in old_stages]
-               if old_stages.get(stage) != new_stages.get(stage)}
+    touched = list(old_stages) + [s for s in new_stages if s not in old_stages]
+    touched += [e.get("stage") for _, e in added if isinstance(e, dict) and e.get("stage") not in touched
+                and isinstance(e.get("stage"), str)]
     stage_events: list[tuple[int, Event]] = []
-    for stage, (before, after) in changes.items():
-        matching = [(i, e) for i, e in added if isinstance(e, dict) and e.get("stage") == stage]
-        kind = STAGE_ASSIGNED if after is not None else STAGE_UNASSIGNED
-        if len(matching) != 1:
-            what = "no new history entry" if not matching else f"{len(matching)} new history entries"
-            violations.append(Violation(
-                "missing_history" if not matching else "extra_history", name, base + ("stages", stage),
-                f"{stage} changes from {before or 'nothing'} to {after or 'nothing'} but has {what}",
-                "add exactly one entry at the end of history with by, at, stage, version, previous and reason"))
-            stage_events.append((len(new_history), Event(kind, name, after, stage, before)))
+    for stage in touched:
+        before, after = old_stages.get(stage), new_stages.get(stage)
+        chain = [(i, e) for i, e in added if isinstance(e, dict) and e.get("stage") == stage]
+        if not chain:
+            if before != after:
+                violations.append(Violation(
+                    "missing_history", name, base + ("stages", stage),
+                    f"{stage} changes from {before or 'nothing'} to {after or 'nothing'} but has no new history "
+                    "entry", "add one entry at the end of history with at, by, stage, version, previous and reason"))
+                kind = STAGE_ASSIGNED if after is not None else STAGE_UNASSIGNED
+                stage_events.append((len(new_history), Event(kind, name, after, stage, before)))
             continue
-        index, entry = matching[0]
-        if entry.get("version") != after or entry.get("previous") != before:
+        # The new entries for a stage must chain from its old holder to its new one: one entry
+        # per change, so a run that catches up on several merges sees each of them.
+        holder = before
+        for index, entry in chain:
+            version, previous = entry.get("version"), entry.get("previous")
+            if previous != holder or version == previous:
+                violations.append(Violation(
+                    "history_mismatch", name, base + ("history", index),
+                    f"history entry {index + 1} says {stage}: {previous} -> {version}, but {stage} held "
+                    f"{holder} at that point", "each entry's previous must be the version the stage held "
+                    "before it, and its version the one it holds after"))
+            kind = STAGE_ASSIGNED if version is not None else STAGE_UNASSIGNED
+            stage_events.append((index, Event(kind, name, version, stage, previous, entry.get("reason"), entry)))
+            holder = version
+        if holder != after:
             violations.append(Violation(
-                "history_mismatch", name, base + ("history", index),
-                f"history entry says {stage}: {entry.get('previous')} -> {entry.get('version')}, "
-                f"but the stage changes {before} -> {after}", "make the entry match the stage change"))
-        stage_events.append((index, Event(kind, name, after, stage, before, entry.get("reason"), entry)))
-    changed = set(changes)
-    for index, entry in added:
-        if not isinstance(entry, dict) or entry.get("stage") not in changed:
-            violations.append(Violation("extra_history", name, base + ("history", index),
-                                        f"history entry {index + 1} records a stage change that the file does "
-                                        "not make", "remove it, or change the stage it describes"))
+                "history_mismatch", name, base + ("stages", stage),
+                f"{stage} holds {after or 'nothing'} but its last history entry says {holder or 'nothing'}",
+                "make the stage and its last history entry agree"))
     events.extend(event for _, event in sorted(stage_events, key=lambda pair: pair[0]))

@@ -12,6 +12,7 @@ with the intended data, so an edit this module gets wrong is refused, never writ
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -33,8 +34,11 @@ def inline(value: Any) -> str:
         return "{" + ", ".join(f"{inline(k)}: {inline(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(inline(v) for v in value) + "]"
-    if isinstance(value, str) and _TIMESTAMP.match(value):
-        return value
+    if isinstance(value, str):
+        if _TIMESTAMP.match(value):
+            return value
+        if any(ch in value for ch in "\n\r\t") or not value.isprintable():
+            return json.dumps(value, ensure_ascii=False)  # a JSON string is a one-line YAML scalar
     text = yaml.safe_dump([value], default_flow_style=True, width=1 << 30, allow_unicode=True)
     return text.strip()[1:-1]
 

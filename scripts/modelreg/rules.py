@@ -135,7 +135,7 @@ def check_change(old: dict | None, new: dict, root: Any, filename: str) -> tuple
     events, violations = diff(old, new)
     out = _Collector(filename, root)
     for violation in violations:
-        out.add(violation.path, violation.message, violation.hint)
+        out.add(violation.path, violation.message, violation.hint, key=violation.at_key)
     old_registry = Registry(old or {"models": {}})
     new_registry = Registry(new)
     for event in events:

@@ -134,9 +134,13 @@ def _k_type(c: _Compiler, node: dict, expect) -> Check:
     if len(tests) == 1:
         test = tests[0]
 
+        quote = kinds == ["string"]
+
         def check(value, path):
             if not test(value):
-                yield path, f"must be {words}, not {_kind(value)} {_show(value)}", ""
+                hint = "YAML reads it as a number or boolean: put it in quotes" if quote and isinstance(
+                    value, (int, float)) else ""
+                yield path, f"must be {words}, not {_kind(value)} {_show(value)}", hint
         return check
 
     def check_any(value, path):

@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 
+class Ambiguous(Exception):
+    """A key appears twice: only a full parse can say what the file means."""
+
+
 @dataclass(frozen=True)
 class Block:
     start: int  # offset of the key's line
@@ -58,9 +62,9 @@ def child_indent(text: str, start: int, end: int) -> int | None:
 
 
 def find_key(text: str, start: int, end: int, indent: int, key: str) -> Block | None:
-    """The block of `key` at exactly `indent` spaces within [start, end), if it is there once.
+    """The block of `key` at exactly `indent` spaces within [start, end); None if it is not there.
 
-    `start` must be the start of a line.
+    `start` must be the start of a line. Raises Ambiguous if the key is there twice.
     """
     pattern = _key_pattern(indent, key)
     if start == 0 and indent == 0 and _key_pattern(0, key).match("\n" + text[:len(key) + 2]):
@@ -71,7 +75,7 @@ def find_key(text: str, start: int, end: int, indent: int, key: str) -> Block | 
             return None
         key_start = match.start() + 1
     if pattern.search(text, key_start, end) is not None:
-        return None  # a second key of that name: let the full parse report the duplicate
+        raise Ambiguous(key)  # a second key of that name: the full parse reports the duplicate
     boundary = _boundary(indent).search(text, key_start, end)
     block_end = end if boundary is None else boundary.start() + 1
     return Block(key_start, block_end, text.count("\n", 0, key_start), indent)
@@ -82,6 +86,13 @@ def model_blocks(text: str, name: str, fields: tuple[str, ...]) -> dict[str, Blo
 
     A field that is absent from the model maps to nothing (missing from the result).
     """
+    try:
+        return _model_blocks(text, name, fields)
+    except Ambiguous:
+        return None
+
+
+def _model_blocks(text: str, name: str, fields: tuple[str, ...]) -> dict[str, Block] | None:
     models = find_key(text, 0, len(text), 0, "models")
     if models is None:
         return None
@@ -112,12 +123,18 @@ def nested_block(text: str, parent: Block, key: str) -> Block | None:
     indent = child_indent(text, body, parent.end)
     if indent is None or indent <= parent.indent:
         return None
-    return find_key(text, body, parent.end, indent, key)
+    try:
+        return find_key(text, body, parent.end, indent, key)
+    except Ambiguous:
+        return None
 
 
 def top_level_text(text: str) -> str:
     """Every top-level key except `models`, for reading the file's settings cheaply."""
-    models = find_key(text, 0, len(text), 0, "models")
+    try:
+        models = find_key(text, 0, len(text), 0, "models")
+    except Ambiguous:
+        return text
     if models is None:
         return text
     return text[:models.start] + text[models.end:]

@@ -52,8 +52,16 @@ class _Loader(_BaseLoader):
 
 
 class _Refused(Exception):
-    def __init__(self, node: Node, message: str, hint: str = ""):
-        self.node, self.message, self.hint = node, message, hint
+    def __init__(self, node: Node, message: str, hint: str = "", alias: bool = False):
+        self.node, self.message, self.hint, self.alias = node, message, hint, alias
+
+
+def _first_alias(text: str):
+    """Where the first *alias is: the composed tree only knows where its anchor was."""
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            return event.start_mark
+    raise AssertionError("an alias was found while composing but not while parsing")
 
 
 def compose(text: str) -> Node | None:
@@ -80,7 +88,7 @@ def construct(root: Node | None, text_has_alias: bool = True, line_offset: int =
         if seen is not None:
             if id(node) in seen:
                 raise _Refused(node, "YAML aliases (*name) are not allowed in the registry",
-                               "write the value out in full")
+                               "write the value out in full", alias=True)
             seen.add(id(node))
         cls = node.__class__
         tag = node.tag
@@ -158,7 +166,7 @@ def load(text: str, filename: str, line_offset: int = 0) -> tuple[Any, Node | No
         try:
             data = construct(root, "*" in text, line_offset, multiline)
         except _Refused as refused:
-            mark = refused.node.start_mark
+            mark = _first_alias(text) if refused.alias else refused.node.start_mark
             raise ModelregError([Problem(filename, mark.line + 1 + line_offset, mark.column + 1, "",
                                          refused.message, refused.hint)]) from None
         except (ValueError, yaml.YAMLError) as error:
