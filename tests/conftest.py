@@ -93,18 +93,17 @@ def make_template_repo(base: Path) -> Path:
         shutil.copy2(ROOT / name, root / name)
     init_git(root)
     run([sys.executable, "-m", "dvc", "init", "-q"], root)
-    run([sys.executable, "-m", "dvc", "remote", "add", "candidates", str(base / "remotes" / "candidates")], root)
-    run([sys.executable, "-m", "dvc", "remote", "add", "-d", "registry", str(base / "remotes" / "registry")], root)
+    # relative URLs (DVC stores them relative to .dvc/): a copied base keeps working remotes
+    run([sys.executable, "-m", "dvc", "remote", "add", "candidates", "../remotes/candidates"], root)
+    run([sys.executable, "-m", "dvc", "remote", "add", "-d", "registry", "../remotes/registry"], root)
     git("add", "-A", cwd=root)
     git("commit", "-qm", "template", cwd=root)
     return root
 
 
 def copy_env(source_base: Path, target_base: Path) -> Path:
-    """Copy a repo and its remotes; point the copy's DVC config at the copied remotes."""
+    """Copy a repo and its remotes (whose relative URLs then point at the copies)."""
     shutil.copytree(source_base, target_base, symlinks=True)
-    config = target_base / "repo" / ".dvc" / "config"
-    config.write_text(config.read_text().replace(str(source_base), str(target_base)))
     return target_base / "repo"
 
 

@@ -132,3 +132,9 @@ def test_bad_version_key():
 def test_unsupported_keyword_fails_loudly():
     with pytest.raises(NotImplementedError):
         schema._Compiler({}).compile({"oneOf": []})
+
+
+def test_generic_engine_is_used_for_unknown_keywords():
+    check = schema._generic({"type": "object", "properties": {"a": {"oneOf": [{"type": "string"}]}}})
+    assert [path for path, _, _ in check({"a": 3}, ())] == [("a",)]
+    assert list(check({"a": "x"}, ())) == []

@@ -146,7 +146,7 @@ def pull(answer: Resolved, output: Path | None = None, remote: str = "registry",
 
     root = root or _root_of(store.find_registry())
     target = output if output is not None else root / answer.path
-    return dvc.pull(root, answer.md5, target, remote=remote)
+    return dvc.pull(root, answer.md5, target, remote=remote, size=answer.size)
 
 
 def resolve_reference(reference: str | Reference, registry: str | None = None) -> Resolved:
@@ -173,7 +173,7 @@ def load(name: str, stage: str | None = "production", version: str | None = None
     if not answer.md5.endswith(".dir") and target.exists() and dvc.md5_file(target) == answer.md5:
         pass  # verified cached copy
     else:
-        dvc.pull(_root_of(registry_path), answer.md5, target, remote=remote)
+        dvc.pull(_root_of(registry_path), answer.md5, target, remote=remote, size=answer.size)
     return load_verified(target, answer.format, trusted)
 
 

@@ -332,7 +332,22 @@ _KEYWORDS: dict[str, Callable[[_Compiler, dict, Any], Check]] = {
 @lru_cache(maxsize=1)
 def compiled() -> Check:
     root = schema()
-    return _Compiler(root).compile(root)
+    try:
+        return _Compiler(root).compile(root)
+    except NotImplementedError:
+        return _generic(root)
+
+
+def _generic(root: dict) -> Check:
+    """The jsonschema library, for a schema using keywords the compiler does not know (slower)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(root)
+
+    def check(value, path):
+        for error in validator.iter_errors(value):
+            yield path + tuple(error.absolute_path), error.message, ""
+    return check
 
 
 def schema_errors(document: Any) -> list[Error]:

@@ -29,7 +29,6 @@ class Ambiguous(Exception):
 class Block:
     start: int  # offset of the key's line
     end: int  # offset just past the block
-    line: int  # 0-based line number of the key
     indent: int
 
     def text(self, source: str) -> str:
@@ -78,7 +77,7 @@ def find_key(text: str, start: int, end: int, indent: int, key: str) -> Block | 
         raise Ambiguous(key)  # a second key of that name: the full parse reports the duplicate
     boundary = _boundary(indent).search(text, key_start, end)
     block_end = end if boundary is None else boundary.start() + 1
-    return Block(key_start, block_end, text.count("\n", 0, key_start), indent)
+    return Block(key_start, block_end, indent)
 
 
 def model_blocks(text: str, name: str, fields: tuple[str, ...]) -> dict[str, Block] | None:

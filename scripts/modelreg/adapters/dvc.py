@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from ..problems import ModelregError
@@ -30,12 +31,6 @@ def open_repo(root: Path) -> Iterator:
         yield repo
     finally:
         repo.close()
-
-
-def _errors():
-    from dvc.exceptions import DvcException
-
-    return DvcException
 
 
 def stage_status(root: Path, stage: str) -> dict:
@@ -70,6 +65,13 @@ def _hash_info(md5: str):
     return HashInfo("md5", md5)
 
 
+def _errors() -> tuple:
+    """What DVC raises when storage fails: its own errors, and OS errors from the filesystem layer."""
+    from dvc.exceptions import DvcException
+
+    return (DvcException, OSError)
+
+
 def _remote_odb(repo, remote: str):
     from dvc.config import NoRemoteError, RemoteNotFoundError
 
@@ -79,83 +81,88 @@ def _remote_odb(repo, remote: str):
         raise ModelregError(f"DVC remote '{remote}' is not configured: {error}") from None
 
 
-def fetch(repo, md5: str, remote: str) -> None:
-    """Bring the object (and, for a directory, its files) into the local DVC cache."""
-    odb = _remote_odb(repo, remote)
-    try:
-        result = repo.cloud.pull([_hash_info(md5)], odb=odb)
-    except _errors() as error:
-        raise ModelregError(f"could not fetch {md5} from DVC remote '{remote}': {error}") from None
-    cache = repo.cache.local
-    if result.failed or not cache.exists(md5):
-        raise ModelregError(f"the DVC remote '{remote}' does not have the artifact {md5}; was it pushed "
+def _mismatch(what: str, remote: str, expected: str, actual: str) -> str:
+    return (f"{what} in DVC remote '{remote}' failed verification: expected md5 {expected}, got {actual}; "
+            "the stored bytes are not what the registry recorded, so nothing was written")
+
+
+def _download(odb, oid: str, target: Path, remote: str, what: str, size: int | None = None) -> None:
+    """Fetch one object to `target` and check its md5 before anyone can use it.
+
+    A .dir listing is stored under its md5 with a ".dir" suffix; the bytes hash to the md5 without it.
+    """
+    from dvc.fs.callbacks import TqdmCallback
+
+    if not odb.exists(oid):
+        raise ModelregError(f"{what} ({oid}) is missing from DVC remote '{remote}'; was it pushed "
                             f"(modelreg register pushes to '{CANDIDATES}', the release copies to '{REGISTRY}')?")
-
-
-def _verify(path: Path, expected: str, what: str) -> None:
-    actual = md5_file(path)
+    try:
+        with TqdmCallback(size=size, bytes=True, desc=f"{what} {oid[:8]}",
+                          disable=not size or size < 8 << 20) as callback:
+            odb.fs.get_file(odb.oid_to_path(oid), str(target), callback=callback)
+    except _errors() as error:
+        raise ModelregError(f"could not download {what} from DVC remote '{remote}': {error}") from None
+    expected = oid.removesuffix(".dir")
+    actual = md5_file(target)
     if actual != expected:
-        raise ModelregError(f"{what} failed verification: expected md5 {expected}, got {actual}; the bytes in "
-                            "the remote or cache are not what the registry recorded, so nothing was written")
+        raise ModelregError(_mismatch(what, remote, expected, actual))
 
 
-def _materialize(repo, md5: str, staging: Path) -> None:
-    """Copy the verified object from the cache to `staging` (a file or a directory)."""
-    cache = repo.cache.local
-    source = Path(cache.oid_to_path(md5))
+def _listing(path: Path) -> list[tuple[str, str]]:
+    """(md5, relative path) of each file of a DVC .dir object, refusing paths that escape the folder."""
+    try:
+        entries = json.loads(path.read_text("utf-8"))
+        pairs = [(entry["md5"], entry["relpath"]) for entry in entries]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ModelregError(f"the directory listing is not a DVC .dir object: {error}") from None
+    for _, relpath in pairs:
+        parts = PurePosixPath(relpath).parts
+        if not parts or PurePosixPath(relpath).is_absolute() or ".." in parts:
+            raise ModelregError(f"the directory listing names an unsafe path {relpath!r}; refusing it")
+    return pairs
+
+
+def _fetch_verified(odb, md5: str, staging: Path, remote: str, size: int | None) -> None:
+    """Place the artifact `md5` at `staging` (a file, or a folder for a .dir), every byte verified."""
     if not md5.endswith(".dir"):
-        _verify(source, md5, "the artifact")
-        shutil.copyfile(source, staging)
+        _download(odb, md5, staging, remote, "the artifact", size)
         return
-    _verify(source, md5[:-4], "the directory listing")
-    from dvc_data.hashfile.tree import Tree
-
-    tree = Tree.load(cache, _hash_info(md5))
+    listing = staging.with_name(staging.name + ".dir.json")
+    _download(odb, md5, listing, remote, "the directory listing")
     staging.mkdir()
-    for key, _, info in tree:
-        target = staging.joinpath(*key)
-        member = Path(cache.oid_to_path(info.value))
-        _verify(member, info.value, f"file {'/'.join(key)} of the artifact")
+    for oid, relpath in _listing(listing):
+        target = staging.joinpath(*PurePosixPath(relpath).parts)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(member, target)
+        _download(odb, oid, target, remote, f"file {relpath} of the artifact")
 
 
-def pull(root: Path, md5: str, destination: Path, remote: str = REGISTRY) -> Path:
-    """Fetch exactly `md5` from `remote` and place it at `destination`, verified, or change nothing."""
+@contextmanager
+def _workspace(near: Path) -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix=".modelreg-", dir=near))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pull(root: Path, md5: str, destination: Path, remote: str = REGISTRY, size: int | None = None) -> Path:
+    """Fetch exactly `md5` from `remote` and place it at `destination`, verified, or change nothing.
+
+    The bytes go to a temporary name beside the destination and are renamed
+    into place only after every md5 matched, so a reader never sees a partial
+    or unverified artifact.
+    """
     destination = destination.absolute()
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with open_repo(root) as repo:
-        fetch(repo, md5, remote)
-        work = Path(tempfile.mkdtemp(prefix=".modelreg-pull-", dir=destination.parent))
-        try:
-            staging = work / "artifact"
-            try:
-                _materialize(repo, md5, staging)
-            except ModelregError:
-                _drop_cached(repo, md5)  # a bad cache copy must not poison the next try
-                fetch(repo, md5, remote)
-                shutil.rmtree(staging, ignore_errors=True)
-                if staging.exists():
-                    staging.unlink()
-                _materialize(repo, md5, staging)
-            if destination.is_dir() and not md5.endswith(".dir"):
-                raise ModelregError(f"{destination} is a directory; give a file path with -o")
-            if destination.exists():
-                if destination.is_dir():
-                    shutil.rmtree(destination)
-                else:
-                    destination.unlink()
-            os.replace(staging, destination)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+    if destination.is_dir() and not md5.endswith(".dir"):
+        raise ModelregError(f"{destination} is a directory; give a file path with -o")
+    with open_repo(root) as repo, _workspace(destination.parent) as work:
+        staging = work / "artifact"
+        _fetch_verified(_remote_odb(repo, remote), md5, staging, remote, size)
+        if destination.is_dir():
+            shutil.rmtree(destination)
+        os.replace(staging, destination)
     return destination
-
-
-def _drop_cached(repo, md5: str) -> None:
-    path = Path(repo.cache.local.oid_to_path(md5))
-    if path.exists():
-        path.chmod(0o644)
-        path.unlink()
 
 
 def _present(odb, md5: str) -> bool:
@@ -183,7 +190,7 @@ def remote_status(root: Path, remote: str, objects: dict[str, int]) -> dict[str,
 
                     tree = Tree.load(odb, _hash_info(md5))
                     missing = [info.value for _, _, info in tree if not odb.exists(info.value)]
-                    total = sum(meta.size or 0 for _, meta, _ in tree)
+                    total = 0 if missing else sum(odb.fs.size(odb.oid_to_path(info.value)) for _, _, info in tree)
                     result[md5] = (f"{len(missing)} file(s) of the directory missing from '{remote}'" if missing
                                    else "" if total == size else f"size {total} in '{remote}', registry says {size}")
                 else:
@@ -191,30 +198,35 @@ def remote_status(root: Path, remote: str, objects: dict[str, int]) -> dict[str,
                     result[md5] = "" if actual == size else f"size {actual} in '{remote}', registry says {size}"
             except _errors() as error:
                 result[md5] = f"cannot check DVC remote '{remote}': {error}"
-            except OSError as error:
-                result[md5] = f"cannot check DVC remote '{remote}': {error}"
     return result
 
 
 def copy(root: Path, md5: str, source: str, target: str) -> bool:
-    """Copy one artifact between remotes through the local cache, verifying it on the way.
+    """Copy one artifact between remotes, verifying every byte on the way.
 
-    Returns False when `target` already had it (reruns are no-ops).
+    Returns False when `target` already has it (reruns are no-ops). Objects are
+    uploaded files first and the .dir listing last, so a listing in the target
+    always means its files are there.
     """
-    with open_repo(root) as repo:
+    from dvc_objects.fs.local import LocalFileSystem
+
+    with open_repo(root) as repo, _workspace(Path(repo.site_cache_dir)) as work:
         target_odb = _remote_odb(repo, target)
         if _present(target_odb, md5):
             return False
-        fetch(repo, md5, source)
-        staging = Path(tempfile.mkdtemp(prefix=".modelreg-copy-", dir=repo.site_cache_dir))
+        staging = work / "artifact"
+        _fetch_verified(_remote_odb(repo, source), md5, staging, source, None)
+        uploads: list[tuple[Path, str]] = []
+        if md5.endswith(".dir"):
+            for oid, relpath in _listing(staging.with_name("artifact.dir.json")):
+                uploads.append((staging.joinpath(*PurePosixPath(relpath).parts), oid))
+            uploads.append((staging.with_name("artifact.dir.json"), md5))
+        else:
+            uploads.append((staging, md5))
         try:
-            _materialize(repo, md5, staging / "artifact")  # verifies every byte against md5
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        try:
-            result = repo.cloud.push([_hash_info(md5)], odb=target_odb)
+            for path, oid in uploads:
+                target_odb.add(str(path), LocalFileSystem(), oid)
         except _errors() as error:
-            raise ModelregError(f"could not copy {md5} to DVC remote '{target}': {error}") from None
-        if result.failed:
-            raise ModelregError(f"could not copy {md5} to DVC remote '{target}'")
+            raise ModelregError(f"could not copy {md5} to DVC remote '{target}': {error}; run again to "
+                                "finish") from None
     return True
