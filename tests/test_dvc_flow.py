@@ -237,3 +237,20 @@ def test_validate_dvc_catches_a_wrong_md5(trained_repo):
     assert result.returncode == 1
     assert f"which dvc.lock records for {ARTIFACT}" in result.stderr
     assert "models.churn-classifier.versions.v1.0.0.md5" in result.stderr
+
+
+def test_validate_dvc_checks_each_version_against_the_commit_that_registered_it(trained_repo):
+    params = trained_repo / "params.yaml"
+    params.write_text(params.read_text().replace("n_estimators: 60", "n_estimators: 70"))
+    git("commit", "-qam", "more trees", cwd=trained_repo)
+    run([sys.executable, "-m", "dvc", "repro", "-q"], trained_repo)
+    git("commit", "-qam", "retrain, not registered yet", cwd=trained_repo)
+    modelreg(trained_repo, "validate", "--dvc")  # v1.0.0 matches the dvc.lock it was registered with
+    modelreg(trained_repo, "register", MODEL, "--no-push")
+    modelreg(trained_repo, "validate", "--dvc", "--base", "HEAD")  # the new version matches the workspace
+    lock = trained_repo / "dvc.lock"
+    lock.write_text(lock.read_text().replace(registry(trained_repo)["models"][MODEL]["versions"]["v1.1.0"]["md5"],
+                                             "f" * 32))
+    result = modelreg(trained_repo, "validate", "--dvc", "--base", "HEAD", check=False)
+    assert result.returncode == 1 and "models.churn-classifier.versions.v1.1.0.md5" in result.stderr
+    assert "in the workspace" in result.stderr

@@ -80,8 +80,8 @@ def register(name: str, *, version: str | None = None, bump: str | None = None, 
 
         dvc.push(root, path, remote)
     store.write_atomic(loaded.path, text)
-    result = {"name": name, "version": name_of_version, **record, "path": path, "pushed_to": remote,
-              "stage": stage}
+    result = {"name": name, "version": name_of_version, **record, "path": path,
+              "format": new["models"][name].get("format"), "pushed_to": remote, "stage": stage}
     if commit:
         paths = [str(loaded.path.resolve().relative_to(root))]
         if (root / "dvc.lock").exists():

@@ -50,7 +50,7 @@ def read_dvc_yaml(root: Path) -> dict:
 
 def read_lock(root: Path, text: str | None = None) -> dict[str, StageLock]:
     if text is not None:
-        data, _ = yamlread.load(text, "dvc.lock")
+        data, _ = yamlread.load(text, "dvc.lock") if text else (None, None)
     else:
         data = _load_yaml(root / "dvc.lock")
     stages = {}
@@ -74,7 +74,7 @@ def find_out(root: Path, path: str, lock_text: str | None = None,
                 return OutRecord(target, out["md5"], out.get("size"), "dvc.lock", stage.name, out.get("nfiles"))
     dvc_file = root / (target + ".dvc")
     if dvc_file_text is not None:
-        data, _ = yamlread.load(dvc_file_text, str(dvc_file))
+        data, _ = yamlread.load(dvc_file_text, str(dvc_file)) if dvc_file_text else (None, None)
     else:
         data = _load_yaml(dvc_file)
     for out in (data or {}).get("outs") or []:

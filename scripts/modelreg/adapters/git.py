@@ -57,3 +57,10 @@ def commit(paths: list[str], message: str, cwd: Path | str | None = None) -> str
     run(["add", "--", *paths], cwd)
     run(["commit", "-q", "-m", message, "--", *paths], cwd)
     return head_commit(cwd)
+
+
+def first_commit_containing(text: str, path: str, cwd: Path | str | None = None) -> str | None:
+    """The oldest commit (on HEAD's history) whose change to `path` added `text`, if any."""
+    out = run(["log", "--reverse", "--format=%H", "-S", text, "--", path], cwd, check=False)
+    commits = out.split()
+    return commits[0] if commits else None

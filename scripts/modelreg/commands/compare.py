@@ -47,4 +47,9 @@ def run(args: argparse.Namespace) -> int:
                   for c in checks if not c.passed]
         for version, check in failed:
             print(f"gate {check.stage} fails for {version.name}: {check.detail}")
+        lineage = {name: (data or {}).get("md5") for name, data in result.data.items()}
+        if len(set(lineage.values())) > 1:
+            print("training data differs: " + ", ".join(
+                f"{name}={(result.data[name] or {}).get('path', '?')}@{(md5 or '?')[:8]}"
+                for name, md5 in lineage.items()))
     return 0

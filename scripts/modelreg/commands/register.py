@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ._common import add_json_option, add_registry_option
 
@@ -42,4 +43,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{result['stage']} -> {result['version']}")
         if result.get("commit_sha"):
             print(f"committed {result['commit_sha'][:12]}")
+    if result.get("format") in ("pickle", "joblib"):
+        print(f"warning: {result['name']} is saved as {result['format']}; loading it runs code from the file. "
+              "modelreg verifies the md5 first, but skops is the safer format for models", file=sys.stderr)
     return 0

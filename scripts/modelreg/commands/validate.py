@@ -15,7 +15,8 @@ def add_parser(sub) -> None:
     add_registry_option(parser)
     add_json_option(parser)
     parser.add_argument("--dvc", action="store_true",
-                        help="also check each version added since --base against dvc.lock / .dvc files")
+                        help="also check versions against the md5 dvc.lock / .dvc files record (with --base: "
+                             "the versions added since REV, against the workspace)")
     parser.add_argument("--base", metavar="REV", help="also check the change from the registry at REV (git)")
     parser.add_argument("--remote", metavar="NAME", help="also check each version is in this DVC remote")
     parser.set_defaults(run=run)
@@ -56,37 +57,47 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_dvc_records(loaded, root: Path, events) -> list[Problem]:
-    """Each version (or each newly added one, with --base) has the md5 DVC records for its path."""
-    from ..adapters import dvcfiles
+    """Each version has the md5 DVC recorded for its path in the commit that registered it.
+
+    With --base, the versions the change adds are checked against the workspace's
+    dvc.lock (they are registered "in that same commit"). Without it, every version
+    is checked against dvc.lock (or the .dvc file) as of the first commit whose
+    registry contains its md5, found with `git log -S`; versions not committed yet
+    are checked against the workspace.
+    """
+    from ..adapters import dvcfiles, git
     from ..diff import VERSION_REGISTERED
     from ..registry import Registry
     from ..rules import render_path
     from ..yamlread import locate
 
     registry = Registry(loaded.data)
-    wanted = None
-    if events is not None:
-        wanted = {(e.model, e.version) for e in events if e.kind == VERSION_REGISTERED}
+    relative = str(loaded.path.resolve().relative_to(root))
+    added = None if events is None else {(e.model, e.version) for e in events if e.kind == VERSION_REGISTERED}
     problems = []
     for model in registry.models():
-        record = dvcfiles.find_out(root, model.path)
-        latest = model.latest_version()
         for version in model.versions.values():
-            if wanted is not None and (model.name, version.name) not in wanted:
+            if added is not None and (model.name, version.name) not in added:
                 continue
-            if wanted is None and version.name != latest:
-                continue  # without --base only the newest version must match the workspace's records
+            commit = None if added is not None else git.first_commit_containing(version.md5, relative, root)
+            if commit is None:
+                record, where = dvcfiles.find_out(root, model.path), "the workspace"
+            else:
+                record = dvcfiles.find_out(root, model.path, git.show_file(commit, "dvc.lock", root) or "",
+                                           git.show_file(commit, model.path + ".dvc", root) or "")
+                where = f"commit {commit[:12]}"
             path = ("models", model.name, "versions", version.name, "md5")
             line, column = locate(loaded.root, path) or (None, None)
             if record is None:
                 problems.append(Problem(loaded.display, line, column, render_path(path),
-                                        f"DVC has no record of {model.path}",
-                                        "declare it as a stage output in dvc.yaml or run dvc add"))
+                                        f"DVC has no record of {model.path} in {where}",
+                                        "declare it as a stage output in dvc.yaml or run dvc add, and commit "
+                                        "dvc.lock with the registry"))
             elif record.md5 != version.md5:
                 problems.append(Problem(loaded.display, line, column, render_path(path),
                                         f"{version.md5} differs from {record.md5}, which {record.source} records "
-                                        f"for {model.path}", "register the artifact DVC tracks, or commit "
-                                        "the matching dvc.lock"))
+                                        f"for {model.path} in {where}", "register the artifact DVC tracks, and "
+                                        "commit dvc.lock together with the registry"))
     return problems
 
 
