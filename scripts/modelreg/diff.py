@@ -29,6 +29,7 @@ class Event:
     previous: str | None = None
     reason: str | None = None
     history: dict | None = field(default=None, compare=False)
+    history_index: int | None = field(default=None, compare=False)  # position of the entry in history
 
     def describe(self) -> str:
         if self.kind == VERSION_REGISTERED:
@@ -161,7 +162,8 @@ def _diff_model(name: str, old: dict, new: dict, events: list[Event], violations
                     f"{holder} at that point", "each entry's previous must be the version the stage held "
                     "before it, and its version the one it holds after"))
             kind = STAGE_ASSIGNED if version is not None else STAGE_UNASSIGNED
-            stage_events.append((index, Event(kind, name, version, stage, previous, entry.get("reason"), entry)))
+            stage_events.append((index, Event(kind, name, version, stage, previous, entry.get("reason"), entry,
+                                              index)))
             holder = version
         if holder != after:
             violations.append(Violation(

@@ -64,3 +64,55 @@ def first_commit_containing(text: str, path: str, cwd: Path | str | None = None)
     out = run(["log", "--reverse", "--format=%H", "-S", text, "--", path], cwd, check=False)
     commits = out.split()
     return commits[0] if commits else None
+
+
+def tags(cwd: Path | str | None = None) -> dict:
+    """Every tag: name -> ExistingTag (target commit, tagger date, message)."""
+    from ..ci.tags import ExistingTag
+
+    fields = "%(refname:strip=2)%00%(objecttype)%00%(*objectname)%00%(objectname)%00%(taggerdate:unix)%00%(contents)"
+    out = run(["for-each-ref", "refs/tags", f"--format={fields}%01"], cwd)
+    result = {}
+    for record in out.split("\x01"):
+        record = record.lstrip("\n")
+        if not record:
+            continue
+        name, kind, peeled, obj, date, message = record.split("\x00", 5)
+        target = peeled if kind == "tag" else obj
+        result[name] = ExistingTag(name, target, int(date or 0), message.strip())
+    return result
+
+
+def registry_changes(path: str, cwd: Path | str | None = None) -> list[tuple[str, int]]:
+    """Commits of HEAD's first-parent history that touched `path`, oldest first, with committer dates."""
+    out = run(["log", "--first-parent", "--reverse", "--format=%H %ct", "--", path], cwd)
+    return [(sha, int(date)) for sha, date in (line.split() for line in out.splitlines() if line.strip())]
+
+
+def create_tag(name: str, target: str, message: str, date: int, tagger: str, cwd: Path | str | None = None) -> None:
+    """An annotated tag whose tagger date is `date` (GTO orders stage changes by it)."""
+    email = f"{tagger}@users.noreply.github.com" if "@" not in tagger else tagger
+    env = {**os.environ, "GIT_COMMITTER_DATE": f"@{date} +0000", "GIT_COMMITTER_NAME": tagger,
+           "GIT_COMMITTER_EMAIL": email}
+    result = subprocess.run(["git", "tag", "-a", name, "-F", "-", target], cwd=cwd, input=message, text=True,
+                            capture_output=True, env=env)
+    if result.returncode != 0:
+        raise ModelregError(f"git tag {name} failed: {result.stderr.strip()}")
+
+
+def push_tags(names: list[str], remote: str, cwd: Path | str | None = None, token: str | None = None) -> None:
+    """Push tags in one `git push`; a GitHub token goes to this one command only, never to disk."""
+    if not names:
+        return
+    env = dict(os.environ)
+    if token:
+        import base64
+
+        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.https://github.com/.extraheader",
+                    "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}"})
+    result = subprocess.run(["git", "push", "--quiet", remote, *[f"refs/tags/{n}" for n in names]], cwd=cwd,
+                            capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise ModelregError(f"git push of {len(names)} tag(s) to {remote} failed: {result.stderr.strip()}; "
+                            "run the release again: it only adds what is missing")

@@ -1,0 +1,145 @@
+"""GitHub through PyGithub: reviews, team membership, the sticky comment, releases, pull requests.
+
+Imported only by the commands that talk to GitHub. The API address comes from
+$GITHUB_API_URL (Actions sets it; tests point it at a local fake), the token
+from $GITHUB_TOKEN, the repository from $GITHUB_REPOSITORY.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..ci.approvals import Review
+from ..problems import ModelregError
+
+DEFAULT_API = "https://api.github.com"
+
+
+@dataclass(frozen=True)
+class Settings:
+    repository: str
+    token: str
+    api_url: str = DEFAULT_API
+    throttle: bool = True
+
+    @classmethod
+    def from_env(cls) -> "Settings | None":
+        """None when there is no token or repository: callers then skip what needs GitHub and say so."""
+        token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+        repository = os.environ.get("GITHUB_REPOSITORY")
+        if not token or not repository:
+            return None
+        return cls(repository, token, os.environ.get("GITHUB_API_URL") or DEFAULT_API,
+                   os.environ.get("MODELREG_GITHUB_THROTTLE", "1") != "0")
+
+    @property
+    def web_url(self) -> str:
+        server = os.environ.get("GITHUB_SERVER_URL") or "https://github.com"
+        return f"{server}/{self.repository}"
+
+
+class GitHub:
+    def __init__(self, settings: Settings):
+        from github import Auth, Github, GithubRetry
+
+        options = {} if settings.throttle else {"seconds_between_requests": 0, "seconds_between_writes": 0}
+        self.settings = settings
+        self.client = Github(base_url=settings.api_url, auth=Auth.Token(settings.token), timeout=30,
+                             retry=GithubRetry(total=3, backoff_factor=0.5), **options)
+        self._repo = None
+        self._members: dict[tuple[str, str, str], bool] = {}
+        self._prs: dict[str, tuple[int | None, list[str]]] = {}
+
+    @property
+    def repo(self):
+        if self._repo is None:
+            self._repo = self._call(lambda: self.client.get_repo(self.settings.repository),
+                                    f"read repository {self.settings.repository}")
+        return self._repo
+
+    @staticmethod
+    def _call(function, what: str):
+        from github import GithubException
+
+        try:
+            return function()
+        except GithubException as error:
+            message = (error.data or {}).get("message") if isinstance(error.data, dict) else error.data
+            raise ModelregError(f"GitHub API: could not {what}: {error.status} {message}") from None
+
+    def pull_request(self, number: int):
+        return self._call(lambda: self.repo.get_pull(number), f"read pull request #{number}")
+
+    def reviews(self, number: int) -> list[Review]:
+        pull = self.pull_request(number)
+        return self._call(lambda: [Review(r.user.login if r.user else "", r.state, r.commit_id)
+                                   for r in pull.get_reviews()], f"read the reviews of #{number}")
+
+    def is_member(self, org: str, slug: str, login: str) -> bool:
+        key = (org.lower(), slug.lower(), login.lower())
+        if key not in self._members:
+            from github import GithubException
+
+            try:
+                team = self.client.get_organization(org).get_team_by_slug(slug)
+                self._members[key] = team.get_team_membership(login).state == "active"
+            except GithubException as error:
+                if error.status != 404:
+                    raise ModelregError(f"GitHub API: could not read membership of @{org}/{slug}: "
+                                        f"{error.status}") from None
+                self._members[key] = False
+        return self._members[key]
+
+    def upsert_comment(self, number: int, marker: str, body: str) -> str:
+        """Create the comment that carries `marker`, or update it in place: one sticky comment per PR."""
+        issue = self._call(lambda: self.repo.get_issue(number), f"read #{number}")
+        for comment in self._call(lambda: list(issue.get_comments()), f"read the comments of #{number}"):
+            if marker in (comment.body or ""):
+                if comment.body != body:
+                    self._call(lambda: comment.edit(body), f"update the comment on #{number}")
+                    return "updated"
+                return "unchanged"
+        self._call(lambda: issue.create_comment(body), f"comment on #{number}")
+        return "created"
+
+    def pull_request_for_commit(self, sha: str) -> tuple[int | None, list[str]]:
+        """The merged pull request that made `sha`, and who approved it (from its reviews)."""
+        if sha not in self._prs:
+            commit = self._call(lambda: self.repo.get_commit(sha), f"read commit {sha[:12]}")
+            pulls = self._call(lambda: [p for p in commit.get_pulls() if p.merged], f"find the PR of {sha[:12]}")
+            if not pulls:
+                self._prs[sha] = (None, [])
+            else:
+                number = pulls[0].number
+                latest: dict[str, str] = {}
+                for review in self.reviews(number):
+                    latest[review.user] = review.state
+                self._prs[sha] = (number, sorted(u for u, s in latest.items() if s == "APPROVED"))
+        return self._prs[sha]
+
+    def ensure_release(self, tag: str, title: str, body: str) -> str:
+        """Create the release of `tag`, or bring its notes up to date. Returns what it did."""
+        from github import GithubException
+
+        try:
+            release = self.repo.get_release(tag)
+        except GithubException as error:
+            if error.status != 404:
+                raise ModelregError(f"GitHub API: could not read release {tag}: {error.status}") from None
+            self._call(lambda: self.repo.create_git_release(tag, title, body), f"create release {tag}")
+            return "created"
+        if release.body != body or release.title != title:
+            self._call(lambda: release.update_release(title, body), f"update release {tag}")
+            return "updated"
+        return "unchanged"
+
+    def open_pull_request(self, branch: str, base: str, title: str, body: str, owners: list[str]) -> str:
+        pull = self._call(lambda: self.repo.create_pull(base=base, head=branch, title=title, body=body),
+                          f"open a pull request from {branch}")
+        users = [o.lstrip("@") for o in owners if "/" not in o]
+        teams = [o.split("/", 1)[1] for o in owners if "/" in o]
+        if users or teams:
+            self._call(lambda: pull.create_review_request(reviewers=users, team_reviewers=teams),
+                       f"request reviews on #{pull.number}")
+        return pull.html_url

@@ -1,0 +1,112 @@
+"""modelreg ci check | ci release: what the GitHub workflows run (and what you can run locally)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ..problems import ModelregError, UsageError
+from ._common import add_registry_option
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("ci", help="the pull request check and the release on main (GitHub Actions)")
+    ci = parser.add_subparsers(dest="ci_command", metavar="CI_COMMAND", required=True)
+    check = ci.add_parser("check", help="check a pull request's registry change (exit 1 while anything is missing)")
+    check.add_argument("--base", metavar="REV", help="compare with the registry at REV (default: the PR's base)")
+    check.add_argument("--no-remote", action="store_true", help="do not check the candidates DVC remote")
+    check.add_argument("--no-comment", action="store_true", help="do not post the sticky PR comment")
+    add_registry_option(check)
+    check.set_defaults(run=run_check)
+    release = ci.add_parser("release", help="copy artifacts, create tags and releases for the registry on main")
+    release.add_argument("--push-to", default="origin", metavar="REMOTE", help="git remote for tags (default origin)")
+    release.add_argument("--no-push", action="store_true", help="create tags locally only")
+    release.add_argument("--no-copy", action="store_true", help="do not copy artifacts to the registry remote")
+    release.add_argument("--dry-run", action="store_true", help="print what would be done")
+    add_registry_option(release)
+    release.set_defaults(run=run_release)
+
+
+def _paths(args) -> tuple[Path, str]:
+    from .. import store
+    from ..adapters import git
+
+    path = store.find_registry(args.registry).resolve()
+    root = git.toplevel(path.parent)
+    return root, str(path.relative_to(root))
+
+
+def _event() -> dict | None:
+    path = os.environ.get("GITHUB_EVENT_PATH")
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelregError(f"{path}: cannot read the event payload: {error}") from None
+
+
+def _github():
+    from ..adapters.github import GitHub, Settings
+
+    settings = Settings.from_env()
+    return GitHub(settings) if settings else None
+
+
+def _summary(markdown: str) -> None:
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(markdown + "\n")
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from ..ci import check, report
+
+    root, relative = _paths(args)
+    event = _event()
+    pr = check.pull_request_from_event(event) if event and "pull_request" in event else None
+    base = args.base or (pr.base_sha if pr else None)
+    if base is None:
+        raise UsageError("say what to compare with: --base REV (e.g. --base main), or run on a pull_request event")
+    github = _github() if pr else None
+    result = check.run(root, relative, base, pr=pr, github=github, check_remote=not args.no_remote)
+    if not pr or not github:
+        result.notes.append("no sticky comment and no approval check: not running on a pull request with a token")
+    body = result.markdown(pr)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for problem in result.problems:
+            print(report.annotation(problem))
+    else:
+        for problem in result.problems:
+            print(f"error: {problem.render()}", file=sys.stderr)
+    for event_ in result.events:
+        print(event_.describe())
+    for missing in result.missing:
+        print(f"missing: {missing}")
+    _summary(body)
+    if pr and github and not args.no_comment:
+        github.upsert_comment(pr.number, report.COMMENT_MARKER, body)
+    print(result.verdict())
+    return 0 if result.ok else 1
+
+
+def run_release(args: argparse.Namespace) -> int:
+    from ..ci import release
+
+    root, relative = _paths(args)
+    github = _github()
+    token = os.environ.get("GITHUB_TOKEN") if github else None
+    result = release.run(root, relative, push_to=None if args.no_push else args.push_to,
+                         copy_artifacts=not args.no_copy, github=github, token=token, dry_run=args.dry_run)
+    text = result.summary()
+    if args.dry_run:
+        text = text.replace("Tags created:", "Tags to create:")
+    print(text, end="")
+    if not github:
+        print("(no GitHub token: releases and pull request details were skipped)")
+    _summary(text)
+    return 0

@@ -1,0 +1,271 @@
+"""`modelreg ci check` and `ci release`, driven the way Actions drives them.
+
+Real git with a bare "origin", real DVC remotes in folders, and the fake GitHub
+REST API on 127.0.0.1; the commands run in subprocesses with an event payload
+in GITHUB_EVENT_PATH and the GITHUB_* variables set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import git, run
+from fake_github import FakeGitHub
+
+pytestmark = pytest.mark.slow
+MODEL = "churn-classifier"
+REGISTRY = "models/registry.yaml"
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def fake(httpserver) -> FakeGitHub:
+    github = FakeGitHub(base_url=httpserver.url_for("/").rstrip("/"))
+    github.teams[("acme", "ml-leads")] = {"bob"}
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(github.handle)
+    return github
+
+
+@pytest.fixture
+def repo(trained_repo) -> Path:
+    """The trained template with a bare origin, as a GitHub repository would be."""
+    origin = trained_repo.parent / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(trained_repo), str(origin)], check=True)
+    git("remote", "add", "origin", str(origin), cwd=trained_repo)
+    git("fetch", "-q", "origin", cwd=trained_repo)
+    git("branch", "-q", "--set-upstream-to=origin/main", "main", cwd=trained_repo)
+    return trained_repo
+
+
+def ci(root: Path, fake: FakeGitHub | None, *args: str, event: dict | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    summary = root.parent / "summary.md"
+    env.update({"PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+                "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_ACTIONS": "true"})
+    if fake is not None:
+        env.update({"GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": f"{fake.owner}/{fake.name}",
+                    "GITHUB_API_URL": fake.base_url, "MODELREG_GITHUB_THROTTLE": "0",
+                    "GITHUB_SERVER_URL": "https://github.com"})
+    if event is not None:
+        path = root.parent / "event.json"
+        path.write_text(json.dumps(event))
+        env.update({"GITHUB_EVENT_PATH": str(path), "GITHUB_EVENT_NAME": "pull_request"})
+    return subprocess.run([sys.executable, "-m", "modelreg", "ci", *args], cwd=root, env=env, capture_output=True,
+                          text=True)
+
+
+def modelreg(root: Path, *args: str) -> None:
+    run([sys.executable, "-m", "modelreg", *args], root)
+
+
+def open_pr(repo: Path, fake: FakeGitHub, number: int, branch: str, *change: str, author: str = "alice",
+            base: str = "main") -> str:
+    git("checkout", "-q", "-b", branch, base, cwd=repo)
+    modelreg(repo, *change, "--by", author, "--commit")
+    git("push", "-q", "origin", branch, cwd=repo)
+    head = git("rev-parse", "HEAD", cwd=repo).strip()
+    fake.add_pull(number, head, git("rev-parse", base, cwd=repo).strip(), author, branch)
+    return head
+
+
+def merge(repo: Path, fake: FakeGitHub, number: int, branch: str) -> str:
+    git("checkout", "-q", "main", cwd=repo)
+    git("merge", "-q", "--no-ff", branch, "-m", f"Merge pull request #{number} from {branch}", cwd=repo)
+    git("push", "-q", "origin", "main", cwd=repo)
+    sha = git("rev-parse", "HEAD", cwd=repo).strip()
+    fake.pulls[number]["merged"] = True
+    fake.commit_pulls[sha] = [number]
+    return sha
+
+
+def test_approval_gate(repo, fake):
+    head = open_pr(repo, fake, 1, "promote", "promote", MODEL, "v1.0.0", "--to", "production", "--reason",
+                   "first production model")
+    result = ci(repo, fake, "check", event=fake.event(1))
+    assert result.returncode == 1
+    last = result.stdout.strip().splitlines()[-1]
+    assert "needs approval of the latest commit from an owner other than the author (alice): alice, " \
+           "@acme/ml-leads" in last
+    comments = fake.pr_comments(1)
+    assert len(comments) == 1 and comments[0]["body"].startswith("<!-- modelreg:check -->")
+    assert "production -> v1.0.0" in comments[0]["body"] and "```mermaid" not in comments[0]["body"]
+    assert "## modelreg check" in (repo.parent / "summary.md").read_text()
+
+    fake.review(1, "carol", "APPROVED", head)  # not an owner
+    fake.review(1, "alice", "APPROVED", head)  # the author
+    result = ci(repo, fake, "check", event=fake.event(1))
+    assert result.returncode == 1 and "carol is not an owner" in result.stdout
+
+    fake.review(1, "bob", "APPROVED", "f" * 40)  # a team member, but on an older commit
+    result = ci(repo, fake, "check", event=fake.event(1))
+    assert result.returncode == 1 and "approvals by bob are for an older commit" in result.stdout
+
+    fake.review(1, "bob", "APPROVED", head)  # @acme/ml-leads member, on the head commit
+    result = ci(repo, fake, "check", event=fake.event(1))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("modelreg check passed: 1 change(s)")
+    comments = fake.pr_comments(1)
+    assert len(comments) == 1 and "✅ churn-classifier: approved by bob" in comments[0]["body"]
+
+    fake.review(1, "bob", "CHANGES_REQUESTED", head)  # a later decision replaces the approval
+    result = ci(repo, fake, "check", event=fake.event(1))
+    assert result.returncode == 1
+
+
+def test_user_owner_approval_and_staging_needs_none(repo, fake):
+    open_pr(repo, fake, 2, "stage", "promote", MODEL, "v1.0.0", "--to", "staging", "--reason", "try it",
+            author="bob")
+    result = ci(repo, fake, "check", event=fake.event(2))
+    assert result.returncode == 0, result.stdout  # staging is not in settings.require_approval
+
+
+def test_failed_gate_is_annotated(repo, fake):
+    git("checkout", "-q", "-b", "strict", cwd=repo)
+    path = repo / REGISTRY
+    path.write_text(path.read_text().replace("production: {roc_auc: {min: 0.8}", "production: {roc_auc: {min: 0.99}"))
+    git("commit", "-qam", "stricter gate", cwd=repo)
+    modelreg(repo, "promote", MODEL, "v1.0.0", "--to", "staging", "--reason", "ok", "--commit")
+    # promote by editing the file, as a person might: the CLI would refuse before writing
+    text = path.read_text().replace("    stages:\n      staging: v1.0.0\n",
+                                    "    stages:\n      staging: v1.0.0\n      production: v1.0.0\n")
+    text = text.rstrip("\n") + ("\n      - {at: 2026-11-26T12:00:00Z, by: alice, stage: production, version: v1.0.0, "
+                                "previous: null, reason: ship it}\n")
+    path.write_text(text)
+    git("commit", "-qam", "ship", cwd=repo)
+    fake.add_pull(3, git("rev-parse", "HEAD", cwd=repo).strip(), git("rev-parse", "main", cwd=repo).strip(), "alice")
+    result = ci(repo, fake, "check", event=fake.event(3))
+    assert result.returncode == 1
+    line = text[:text.index("production: v1.0.0")].count("\n") + 1
+    assert re.search(rf"^::error file=models/registry.yaml,line={line},col=\d+,"
+                     rf"title=models.churn-classifier.stages.production::v1.0.0 fails the production gate: "
+                     rf"roc_auc 0.\d+ < min 0.99", result.stdout, re.M), result.stdout
+
+
+def test_new_version_missing_from_candidates(repo, fake):
+    git("checkout", "-q", "-b", "v2", cwd=repo)
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("n_estimators: 60", "n_estimators: 30"))
+    git("commit", "-qam", "fewer trees", cwd=repo)
+    run([sys.executable, "-m", "dvc", "repro", "-q"], repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "train", cwd=repo)
+    modelreg(repo, "register", MODEL, "--no-push", "--commit")
+    fake.add_pull(4, git("rev-parse", "HEAD", cwd=repo).strip(), git("rev-parse", "main", cwd=repo).strip(), "alice")
+    result = ci(repo, fake, "check", event=fake.event(4))
+    assert result.returncode == 1
+    assert "missing from DVC remote 'candidates'" in result.stdout
+    run([sys.executable, "-m", "dvc", "push", "-q", "-r", "candidates"], repo)
+    result = ci(repo, fake, "check", event=fake.event(4))
+    assert result.returncode == 0, result.stdout  # a new version alone needs no approval
+    assert "churn-classifier: registered v1.1.0" in result.stdout
+
+
+def test_two_promotions_racing_for_one_stage(repo, fake):
+    open_pr(repo, fake, 5, "first", "promote", MODEL, "v1.0.0", "--to", "staging", "--reason", "first")
+    open_pr(repo, fake, 6, "second", "promote", MODEL, "v1.0.0", "--to", "staging", "--reason", "second")
+    git("checkout", "-q", "second", cwd=repo)
+    assert ci(repo, fake, "check", event=fake.event(6)).returncode == 0
+    merge(repo, fake, 5, "first")
+    git("checkout", "-q", "second", cwd=repo)
+    fake.pulls[6]["base"]["sha"] = git("rev-parse", "main", cwd=repo).strip()  # the base moved on
+    result = ci(repo, fake, "check", event=fake.event(6, "synchronize"))
+    assert result.returncode == 1 and "history entry 1 was edited" in result.stdout
+
+
+def test_local_check_without_github(repo):
+    git("checkout", "-q", "-b", "local", cwd=repo)
+    modelreg(repo, "promote", MODEL, "v1.0.0", "--to", "production", "--reason", "r", "--commit")
+    result = ci(repo, None, "check", "--base", "main")
+    assert result.returncode == 0, result.stdout
+    assert "approval gate skipped" in (repo.parent / "summary.md").read_text()
+    assert "churn-classifier: production -> v1.0.0" in result.stdout
+
+
+def tags_on(origin: Path) -> dict[str, str]:
+    out = git("for-each-ref", "refs/tags", "--format=%(refname:strip=2) %(taggerdate:unix)", cwd=origin)
+    return dict(line.split() for line in out.splitlines())
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def test_release_tags_copies_releases_and_reruns(repo, fake, tmp_path):
+    head = open_pr(repo, fake, 7, "promote", "promote", MODEL, "v1.0.0", "--to", "production", "--reason",
+                   "first production model")
+    fake.review(7, "bob", "APPROVED", head)
+    merge(repo, fake, 7, "promote")
+    result = ci(repo, fake, "release")
+    assert result.returncode == 0, result.stdout + result.stderr
+    origin = repo.parent / "origin.git"
+    assert set(tags_on(origin)) == {f"{MODEL}@v1.0.0", f"{MODEL}#production#1"}
+    message = json.loads(git("tag", "-l", "--format=%(contents)", f"{MODEL}#production#1", cwd=repo))
+    assert message["pr"] == 7 and message["approvers"] == ["bob"] and message["requester"] == "alice"
+    assert message["reason"] == "first production model" and message["metrics"]["roc_auc"] > 0.5
+    release = fake.releases[f"{MODEL}@v1.0.0"]
+    assert "**Stages:** production" in release["body"] and "first production model" in release["body"]
+    digest = json.loads(subprocess.run([sys.executable, "-m", "modelreg", "resolve", f"{MODEL}@production",
+                                        "--json"], cwd=repo, capture_output=True, text=True).stdout)["md5"]
+    stored = repo.parent / "remotes" / "registry" / "files" / "md5" / digest[:2] / digest[2:]
+    assert md5(stored) == digest  # copied from candidates, verified
+
+    writes = [r for r in fake.requests if r[0] in ("POST", "PATCH")]
+    again = ci(repo, fake, "release")
+    assert again.returncode == 0 and "Nothing to do" in again.stdout
+    assert [r for r in fake.requests if r[0] in ("POST", "PATCH")] == writes  # no new writes
+    assert set(tags_on(origin)) == {f"{MODEL}@v1.0.0", f"{MODEL}#production#1"}
+
+    # read the tags with the real tools, from a fresh clone of origin
+    clone = repo.parent / "clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+    shown = subprocess.run([str(Path(sys.executable).parent / "gto"), "show", f"{MODEL}#production", "--version"],
+                           cwd=clone, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "v1.0.0"
+    target = tmp_path / "fetched.skops"
+    fetched = subprocess.run([sys.executable, "-m", "dvc", "artifacts", "get", str(clone), MODEL, "--stage",
+                              "production", "-o", str(target)], cwd=tmp_path, capture_output=True, text=True)
+    assert fetched.returncode == 0, fetched.stderr
+    assert md5(target) == digest
+
+
+def test_release_catches_up_on_two_merges_in_order(repo, fake):
+    open_pr(repo, fake, 8, "stage", "promote", MODEL, "v1.0.0", "--to", "staging", "--reason", "stage it")
+    merge(repo, fake, 8, "stage")
+    open_pr(repo, fake, 9, "ship", "promote", MODEL, "v1.0.0", "--to", "production", "--reason", "ship it")
+    merge(repo, fake, 9, "ship")
+    # the run for the first merge was cancelled: one run catches up on both
+    result = ci(repo, fake, "release", "--no-copy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    tags = tags_on(repo.parent / "origin.git")
+    assert set(tags) == {f"{MODEL}@v1.0.0", f"{MODEL}#staging#1", f"{MODEL}#production#2"}
+    assert int(tags[f"{MODEL}@v1.0.0"]) <= int(tags[f"{MODEL}#staging#1"]) <= int(tags[f"{MODEL}#production#2"])
+    first = json.loads(git("tag", "-l", "--format=%(contents)", f"{MODEL}#staging#1", cwd=repo))
+    assert first["pr"] == 8 and first["reason"] == "stage it"
+    for stage in ("staging", "production"):
+        shown = subprocess.run([str(Path(sys.executable).parent / "gto"), "show", f"{MODEL}#{stage}", "--version"],
+                               cwd=repo, capture_output=True, text=True)
+        assert shown.stdout.strip() == "v1.0.0", shown.stderr
+
+
+def test_hand_pushed_tag_is_reported_and_not_followed(repo, fake):
+    open_pr(repo, fake, 11, "ship", "promote", MODEL, "v1.0.0", "--to", "production", "--reason", "ship")
+    merge(repo, fake, 11, "ship")
+    git("tag", "-a", f"{MODEL}#production#7", "-m", "by hand", "HEAD~1", cwd=repo)
+    git("push", "-q", "origin", f"{MODEL}#production#7", cwd=repo)
+    result = ci(repo, fake, "release", "--no-copy")
+    assert result.returncode == 0
+    assert f"tag {MODEL}#production#7 was not made by modelreg" in result.stdout
+    assert f"{MODEL}#production#8" in tags_on(repo.parent / "origin.git")  # GTO's counter rule continues
