@@ -269,3 +269,57 @@ def test_hand_pushed_tag_is_reported_and_not_followed(repo, fake):
     assert result.returncode == 0
     assert f"tag {MODEL}#production#7 was not made by modelreg" in result.stdout
     assert f"{MODEL}#production#8" in tags_on(repo.parent / "origin.git")  # GTO's counter rule continues
+
+
+def pr_env(fake: FakeGitHub | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
+    if fake is not None:
+        env.update({"GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": f"{fake.owner}/{fake.name}",
+                    "GITHUB_API_URL": fake.base_url, "MODELREG_GITHUB_THROTTLE": "0"})
+    return env
+
+
+def test_promote_with_pr_opens_a_pull_request(repo, fake):
+    modelreg(repo, "promote", MODEL, "v1.0.0", "--to", "staging", "--reason", "staged", "--commit")
+    before = (repo / REGISTRY).read_bytes()
+    result = subprocess.run([sys.executable, "-m", "modelreg", "promote", MODEL, "v1.0.0", "--to", "production",
+                             "--reason", "ready for traffic", "--pr", "--by", "tester"], cwd=repo, env=pr_env(fake),
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    branch = f"modelreg/promote-{MODEL}-v1.0.0"
+    assert (repo / REGISTRY).read_bytes() == before and git("status", "--porcelain", cwd=repo) == ""
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo).strip() == "main"
+    diff = git("diff", "--unified=0", "main", branch, "--", REGISTRY, cwd=repo)
+    changed = [l for l in diff.splitlines() if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+    assert len(changed) == 2 and changed[0] == "+      production: v1.0.0"  # the stage line and
+    assert changed[1].startswith("+      - {at: ") and "reason: ready for traffic}" in changed[1]  # one entry
+    assert branch in git("ls-remote", "--heads", "origin", cwd=repo)
+    pull = fake.pulls[max(fake.pulls)]
+    assert pull["title"] == f"Promote {MODEL} v1.0.0 to production" and pull["head"]["ref"] == branch
+    assert "churn-classifier: production -> v1.0.0" in pull["body"] and "ready for traffic" in pull["body"]
+    assert "| v1.0.0 |" in pull["body"]  # the comparison
+    assert [u["login"] for u in pull["requested_reviewers"]] == ["alice"]
+    assert [t["slug"] for t in pull["requested_teams"]] == ["ml-leads"]
+    again = subprocess.run([sys.executable, "-m", "modelreg", "promote", MODEL, "v1.0.0", "--to", "production",
+                            "--reason", "again", "--pr"], cwd=repo, env=pr_env(fake), capture_output=True, text=True)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_pr_without_a_token_prints_what_to_run(repo):
+    result = subprocess.run([sys.executable, "-m", "modelreg", "archive", MODEL, "v1.0.0", "--reason", "old",
+                             "--pr"], cwd=repo, env=pr_env(None), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    branch = f"modelreg/archive-{MODEL}-v1.0.0"
+    assert f"git push -u origin {branch}" in result.stdout and "gh pr create" in result.stdout
+    assert git("rev-parse", "--verify", branch, cwd=repo).strip()
+    assert branch not in git("ls-remote", "--heads", "origin", cwd=repo)
+
+
+def test_pr_refuses_uncommitted_registry_edits(repo):
+    path = repo / REGISTRY
+    path.write_text(path.read_text() + "# local note\n")
+    result = subprocess.run([sys.executable, "-m", "modelreg", "promote", MODEL, "v1.0.0", "--to", "staging",
+                             "--reason", "r", "--pr"], cwd=repo, env=pr_env(None), capture_output=True, text=True)
+    assert result.returncode == 1 and "uncommitted changes" in result.stderr
+    assert path.read_text().endswith("# local note\n")

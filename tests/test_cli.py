@@ -191,3 +191,17 @@ def test_schema_command(cli, tmp_path):
     code, out, _ = cli("schema", "-o", tmp_path / "s.json")
     assert code == 0 and json.loads((tmp_path / "s.json").read_text()) == json.loads(
         (ROOT / "models" / "registry.schema.json").read_text())
+
+
+def test_codeowners_written_and_checked(cli, repo):
+    code, out, _ = cli("codeowners", cwd=repo)
+    owners = (repo / ".github" / "CODEOWNERS").read_text()
+    assert code == 0 and "/models/registry.yaml @alice @acme/ml-leads @carol" in owners
+    assert "/models/fraud-detector/model.onnx @carol" in owners
+    assert cli("validate", cwd=repo)[0] == 0 and cli("codeowners", "--check", cwd=repo)[0] == 0
+    path = repo / "models" / "registry.yaml"
+    path.write_text(path.read_text().replace("owners: [carol]", "owners: [carol, dave]"))
+    code, _, err = cli("validate", cwd=repo)
+    assert code == 1 and ".github/CODEOWNERS:3:1: out of date" in err and "run modelreg codeowners" in err
+    assert cli("codeowners", "--check", cwd=repo)[0] == 1
+    assert cli("codeowners", cwd=repo)[0] == 0 and cli("validate", cwd=repo)[0] == 0

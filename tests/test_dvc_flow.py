@@ -254,3 +254,14 @@ def test_validate_dvc_checks_each_version_against_the_commit_that_registered_it(
     result = modelreg(trained_repo, "validate", "--dvc", "--base", "HEAD", check=False)
     assert result.returncode == 1 and "models.churn-classifier.versions.v1.1.0.md5" in result.stderr
     assert "in the workspace" in result.stderr
+
+
+def test_deploy_smoke_pulls_verifies_and_predicts(released):
+    summary = released.parent / "summary.md"
+    result = run([sys.executable, "scripts/deploy_smoke.py", "--stage", "production"], released)
+    digest = registry(released)["models"][MODEL]["versions"]["v1.0.0"]["md5"]
+    assert f"deployed churn-classifier v1.0.0 (md5 {digest}): 3 predictions" in result.stdout
+    assert md5(released / "deploy" / MODEL / "model.skops") == digest
+    env_run = subprocess.run([sys.executable, "scripts/deploy_smoke.py"], cwd=released, capture_output=True,
+                             text=True, env={**__import__("os").environ, "GITHUB_STEP_SUMMARY": str(summary)})
+    assert env_run.returncode == 0 and f"`{digest}`" in summary.read_text()

@@ -100,10 +100,9 @@ def create_tag(name: str, target: str, message: str, date: int, tagger: str, cwd
         raise ModelregError(f"git tag {name} failed: {result.stderr.strip()}")
 
 
-def push_tags(names: list[str], remote: str, cwd: Path | str | None = None, token: str | None = None) -> None:
-    """Push tags in one `git push`; a GitHub token goes to this one command only, never to disk."""
-    if not names:
-        return
+def push(refs: list[str], remote: str, cwd: Path | str | None = None, token: str | None = None,
+         atomic: bool = False) -> None:
+    """`git push` of full refs; a GitHub token goes to this one command only, never to disk."""
     env = dict(os.environ)
     if token:
         import base64
@@ -111,8 +110,18 @@ def push_tags(names: list[str], remote: str, cwd: Path | str | None = None, toke
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
         env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.https://github.com/.extraheader",
                     "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}"})
-    result = subprocess.run(["git", "push", "--quiet", remote, *[f"refs/tags/{n}" for n in names]], cwd=cwd,
-                            capture_output=True, text=True, env=env)
+    options = ["--atomic"] if atomic else []
+    result = subprocess.run(["git", "push", "--quiet", *options, remote, *refs], cwd=cwd, capture_output=True,
+                            text=True, env=env)
     if result.returncode != 0:
-        raise ModelregError(f"git push of {len(names)} tag(s) to {remote} failed: {result.stderr.strip()}; "
-                            "run the release again: it only adds what is missing")
+        raise ModelregError(f"git push of {', '.join(refs)} to {remote} failed: {result.stderr.strip()}")
+
+
+def push_tags(names: list[str], remote: str, cwd: Path | str | None = None, token: str | None = None) -> None:
+    """Push tags in one atomic push: all of them or none, so a rerun starts from a clean state."""
+    if names:
+        try:
+            push([f"refs/tags/{n}" for n in names], remote, cwd, token, atomic=True)
+        except ModelregError as error:
+            raise ModelregError(f"{error.problems[0].message}; run the release again: it only adds what is "
+                                "missing") from None

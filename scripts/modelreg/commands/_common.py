@@ -29,8 +29,18 @@ def repo_root(loaded: store.Loaded) -> Path:
     return loaded.path.resolve().parent.parent
 
 
-def write_change(args: argparse.Namespace, loaded: store.Loaded, new: dict, message: str) -> int:
-    """Check and write the change, print what happened, and commit it when asked."""
+def write_change(args: argparse.Namespace, loaded: store.Loaded, new: dict, title: str, reason: str,
+                 action: str, model: str, version: str) -> int:
+    """Check and write the change (or propose it as a pull request), and commit it when asked."""
+    message = f"{title}\n\n{reason}"
+    if getattr(args, "pr", False):
+        from ..proposal import propose
+
+        text, events = store.apply(loaded, new, dry_run=True)
+        for event in events:
+            print(event.describe())
+        return propose(loaded, new, text, events, action=action, model=model, version=version, title=title,
+                       reason=reason, requester=getattr(args, "by_user", "") or "")
     _, events = store.apply(loaded, new)
     for event in events:
         print(event.describe())
@@ -40,9 +50,9 @@ def write_change(args: argparse.Namespace, loaded: store.Loaded, new: dict, mess
 
         root = repo_root(loaded)
         sha = git.commit([str(loaded.path.resolve().relative_to(root))], message, cwd=root)
-        print(f"committed {sha[:12]}: {message.splitlines()[0]}")
+        print(f"committed {sha[:12]}: {title}")
     else:
-        print("review it with `git diff`, then commit (or pass --commit next time)")
+        print("review it with `git diff`, then commit (or pass --commit, or --pr to open a pull request)")
     return 0
 
 

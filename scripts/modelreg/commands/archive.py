@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from .. import ops
-from ._common import placed, load, require_reason, write_change
+from ..adapters import git
+from ._common import load, placed, repo_root, require_reason, write_change
 from .promote import add_change_options
 
 
@@ -20,6 +21,8 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     reason = require_reason(args.reason)
     loaded = load(args)
+    args.by_user = args.by or git.user(repo_root(loaded))
     with placed(loaded):
         new = ops.archive(loaded.data, args.name, args.version, reason)
-    return write_change(args, loaded, new, f"Archive {args.name} {args.version}\n\n{reason}")
+    return write_change(args, loaded, new, f"Archive {args.name} {args.version}", reason, "archive", args.name,
+                        args.version)

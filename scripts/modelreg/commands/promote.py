@@ -21,14 +21,18 @@ def add_parser(sub) -> None:
 def add_change_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reason", help="why; kept in history (required)")
     parser.add_argument("--by", help="who asks for it (default: $MODELREG_USER, $GITHUB_ACTOR or git user.name)")
-    parser.add_argument("--commit", action="store_true", help="commit the edit with a descriptive message")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--commit", action="store_true", help="commit the edit with a descriptive message")
+    mode.add_argument("--pr", action="store_true",
+                      help="propose it on a new branch as a pull request (needs GITHUB_TOKEN to open it)")
     add_registry_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     reason = require_reason(args.reason)
     loaded = load(args)
-    by = args.by or git.user(repo_root(loaded))
+    by = args.by_user = args.by or git.user(repo_root(loaded))
     with placed(loaded):
         new = ops.set_stage(loaded.data, args.name, args.stage, args.version, reason, by)
-    return write_change(args, loaded, new, f"Promote {args.name} {args.version} to {args.stage}\n\n{reason}")
+    return write_change(args, loaded, new, f"Promote {args.name} {args.version} to {args.stage}", reason,
+                        "promote", args.name, args.version)

@@ -24,8 +24,9 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     reason = require_reason(args.reason)
     loaded = load(args)
-    by = args.by or git.user(repo_root(loaded))
+    by = args.by_user = args.by or git.user(repo_root(loaded))
     with placed(loaded):
         version = args.version or ops.rollback_target(loaded.data, args.name, args.stage)
         new = ops.set_stage(loaded.data, args.name, args.stage, version, f"Rollback: {reason}", by)
-    return write_change(args, loaded, new, f"Roll back {args.name} {args.stage} to {version}\n\n{reason}")
+    return write_change(args, loaded, new, f"Roll back {args.name} {args.stage} to {version}", reason, "rollback",
+                        args.name, version)

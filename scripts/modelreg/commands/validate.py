@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     problems = check_state(loaded.data, loaded.root, loaded.display)
     root = repo_root(loaded)
+    problems += _codeowners(loaded, root)
     events = []
     if args.base:
         from .. import store
@@ -53,3 +54,20 @@ def run(args: argparse.Namespace) -> int:
     for event in events:
         print(f"  {event.describe()}")
     return 0
+
+
+def _codeowners(loaded, root) -> list:
+    """A .github/CODEOWNERS that exists must match the owners in the registry."""
+    from ..codeowners import first_difference, render
+    from ..problems import Problem
+    from ..registry import Registry
+
+    target = root / ".github" / "CODEOWNERS"
+    if not target.is_file() or not isinstance(loaded.data.get("models"), dict):
+        return []
+    expected = render(Registry(loaded.data), str(loaded.path.resolve().relative_to(root)))
+    actual = target.read_text("utf-8")
+    if actual == expected:
+        return []
+    return [Problem(".github/CODEOWNERS", first_difference(expected, actual), 1, "",
+                    f"out of date with the owners in {loaded.display}", "run modelreg codeowners and commit it")]
