@@ -81,15 +81,9 @@ class Demo:
               f"metrics {result['metrics']}, pushed to '{result['pushed_to']}'")
         return result["version"]
 
-    def release(self, version: str) -> None:
-        """What the release workflow does on merge: copy the reviewed artifact to the registry remote."""
-        from modelreg.adapters import dvc
-        from modelreg.api import resolve_reference
-
-        answer = resolve_reference(f"{MODEL}@{version}", str(self.root / "models" / "registry.yaml"))
-        copied = dvc.copy(self.root, answer.md5, "candidates", "registry")
-        print(f"  release: {'copied' if copied else 'already had'} {MODEL} {version} (md5 {answer.md5}) "
-              "candidates -> registry, verified")
+    def release(self) -> None:
+        """What the release workflow runs on main: copy new artifacts to the registry remote, tag them."""
+        self.run("modelreg ci release --no-push")
 
     def setup(self) -> None:
         self.step("A fresh repository from the template, with two local DVC remotes")
@@ -118,7 +112,7 @@ class Demo:
         self.step(f"Promote {v1} to staging, then production (gates are checked first)")
         self.run(f"modelreg promote {MODEL} {v1} --to staging --reason 'Baseline passes the staging gate' --commit")
         self.run(f"modelreg promote {MODEL} {v1} --to production --reason 'First production model' --commit")
-        self.release(v1)
+        self.release()
 
         self.step("Train v2 with more and deeper trees, register it, and compare")
         self.set_params(n_estimators=200, max_depth=10)
@@ -130,7 +124,7 @@ class Demo:
         self.run(f"modelreg promote {MODEL} {v2} --to production --reason 'Beats {v1} on AUC and accuracy' "
                  "--commit")
         self.run("git show HEAD -- models/registry.yaml | tail -n 12")
-        self.release(v2)
+        self.release()
 
         self.step("Resolve and pull the production artifact, verify it, load it and predict")
         self.run(f"modelreg resolve {MODEL}@production")
@@ -158,6 +152,12 @@ class Demo:
         self.step(f"Roll back production to the previous version ({v1})")
         self.run(f"modelreg rollback {MODEL} --reason '{v2} misbehaves on live traffic' --commit")
         self.run(f"modelreg resolve {MODEL}@production --json")
+
+        self.step("The release tags the archive and the rollback; GTO and DVC read the same state")
+        self.release()
+        self.run(f"gto show {MODEL}")
+        self.run(f"dvc artifacts get . {MODEL} --stage production -o /tmp/modelreg-demo-artifact.skops "
+                 f"&& md5sum /tmp/modelreg-demo-artifact.skops && rm /tmp/modelreg-demo-artifact.skops")
 
         self.step("History, the registry, and the audit trail in git")
         self.run(f"modelreg history {MODEL}")

@@ -15,7 +15,8 @@ def test_demo_lifecycle(tmp_path):
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
-    assert "Demo finished: 10 steps ok." in out
+    assert "Demo finished: 11 steps ok." in out
+    assert "churn-classifier#production#5" in out  # the rollback, tagged
     assert "registry.yaml unchanged: True" in out
     assert "churn probability:" in out
     assert "production -> v1.0.0 (was v1.1.0)" in out  # the rollback
