@@ -45,6 +45,7 @@ class FakeGitHub:
                  merged: bool = False) -> dict:
         self.pulls[number] = {
             "number": number, "id": 10_000 + number, "state": "closed" if merged else "open", "merged": merged,
+            "merged_at": "2026-11-26T12:00:00Z" if merged else None,
             "title": f"PR {number}", "body": "", "user": self.user(author),
             "url": f"{self.repo_url}/pulls/{number}", "html_url": f"https://github.com/{self.owner}/{self.name}/pull/{number}",
             "issue_url": f"{self.repo_url}/issues/{number}",
@@ -100,6 +101,7 @@ class FakeGitHub:
             ("GET", rf"{repo}/commits/([0-9a-f]+)", lambda m: self._commit(m[1])),
             ("GET", rf"{repo}/commits/([0-9a-f]+)/pulls", lambda m: self._list(
                 [self.pulls[n] for n in self.commit_pulls.get(m[1], [])])),
+            ("GET", rf"{repo}/releases", lambda m: self._list(list(self.releases.values()))),
             ("GET", rf"{repo}/releases/tags/(.+)", lambda m: self._release(m[1])),
             ("POST", rf"{repo}/releases", lambda m: self._create_release(body)),
             ("PATCH", rf"{repo}/releases/(\d+)", lambda m: self._update_release(int(m[1]), body)),

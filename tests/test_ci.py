@@ -85,7 +85,7 @@ def merge(repo: Path, fake: FakeGitHub, number: int, branch: str) -> str:
     git("merge", "-q", "--no-ff", branch, "-m", f"Merge pull request #{number} from {branch}", cwd=repo)
     git("push", "-q", "origin", "main", cwd=repo)
     sha = git("rev-parse", "HEAD", cwd=repo).strip()
-    fake.pulls[number]["merged"] = True
+    fake.pulls[number].update(merged=True, merged_at="2026-11-26T12:00:00Z", state="closed")
     fake.commit_pulls[sha] = [number]
     return sha
 
@@ -323,3 +323,23 @@ def test_pr_refuses_uncommitted_registry_edits(repo):
                              "--reason", "r", "--pr"], cwd=repo, env=pr_env(None), capture_output=True, text=True)
     assert result.returncode == 1 and "uncommitted changes" in result.stderr
     assert path.read_text().endswith("# local note\n")
+
+
+def test_release_interrupted_before_releases_is_completed_by_a_rerun(repo, fake):
+    head = open_pr(repo, fake, 12, "ship", "promote", MODEL, "v1.0.0", "--to", "production", "--reason", "ship")
+    fake.review(12, "bob", "APPROVED", head)
+    merge(repo, fake, 12, "ship")
+    # the release step dies after the tags are pushed (PyGithub retries a 500 three times)
+    fake.failures.extend([("POST", r"/repos/Codertocat/Hello-World/releases", 500)] * 4)
+    first = ci(repo, fake, "release", "--no-copy")
+    assert first.returncode == 1 and "could not create release churn-classifier@v1.0.0" in first.stderr
+    assert set(tags_on(repo.parent / "origin.git")) == {f"{MODEL}@v1.0.0", f"{MODEL}#production#1"}
+    assert fake.releases == {}
+    # a fresh checkout, as the next run has: tags come from origin
+    clone = repo.parent / "rerun"
+    subprocess.run(["git", "clone", "-q", str(repo.parent / "origin.git"), str(clone)], check=True)
+    second = ci(clone, fake, "release", "--no-copy")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert set(tags_on(repo.parent / "origin.git")) == {f"{MODEL}@v1.0.0", f"{MODEL}#production#1"}
+    body = fake.releases[f"{MODEL}@v1.0.0"]["body"]
+    assert "**Stages:** production" in body and "entered production, asked by alice: ship" in body

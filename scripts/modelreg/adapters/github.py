@@ -60,13 +60,18 @@ class GitHub:
 
     @staticmethod
     def _call(function, what: str):
+        """Run one API interaction; GitHub's errors, timeouts and exhausted retries become a clear refusal."""
         from github import GithubException
+        from requests.exceptions import RequestException
 
         try:
             return function()
         except GithubException as error:
             message = (error.data or {}).get("message") if isinstance(error.data, dict) else error.data
             raise ModelregError(f"GitHub API: could not {what}: {error.status} {message}") from None
+        except RequestException as error:
+            raise ModelregError(f"GitHub API: could not {what}: {type(error).__name__}: {error}; it is safe to "
+                                "run again") from None
 
     def pull_request(self, number: int):
         return self._call(lambda: self.repo.get_pull(number), f"read pull request #{number}")
@@ -107,7 +112,7 @@ class GitHub:
         """The merged pull request that made `sha`, and who approved it (from its reviews)."""
         if sha not in self._prs:
             commit = self._call(lambda: self.repo.get_commit(sha), f"read commit {sha[:12]}")
-            pulls = self._call(lambda: [p for p in commit.get_pulls() if p.merged], f"find the PR of {sha[:12]}")
+            pulls = self._call(lambda: [p for p in commit.get_pulls() if p.merged_at], f"find the PR of {sha[:12]}")
             if not pulls:
                 self._prs[sha] = (None, [])
             else:
@@ -118,21 +123,21 @@ class GitHub:
                 self._prs[sha] = (number, sorted(u for u, s in latest.items() if s == "APPROVED"))
         return self._prs[sha]
 
-    def ensure_release(self, tag: str, title: str, body: str) -> str:
-        """Create the release of `tag`, or bring its notes up to date. Returns what it did."""
-        from github import GithubException
-
-        try:
-            release = self.repo.get_release(tag)
-        except GithubException as error:
-            if error.status != 404:
-                raise ModelregError(f"GitHub API: could not read release {tag}: {error.status}") from None
-            self._call(lambda: self.repo.create_git_release(tag, title, body), f"create release {tag}")
-            return "created"
-        if release.body != body or release.title != title:
-            self._call(lambda: release.update_release(title, body), f"update release {tag}")
-            return "updated"
-        return "unchanged"
+    def sync_releases(self, wanted: dict[str, tuple[str, str]]) -> dict[str, str]:
+        """Make the release of each tag have the given (title, body); one listing, writes only where needed."""
+        existing = {r.tag_name: r for r in self._call(lambda: list(self.repo.get_releases()), "list releases")}
+        done = {}
+        for tag, (title, body) in wanted.items():
+            release = existing.get(tag)
+            if release is None:
+                self._call(lambda: self.repo.create_git_release(tag, title, body), f"create release {tag}")
+                done[tag] = "created"
+            elif release.body != body or release.title != title:
+                self._call(lambda: release.update_release(title, body), f"update release {tag}")
+                done[tag] = "updated"
+            else:
+                done[tag] = "unchanged"
+        return done
 
     def open_pull_request(self, branch: str, base: str, title: str, body: str, owners: list[str]) -> str:
         pull = self._call(lambda: self.repo.create_pull(base=base, head=branch, title=title, body=body),

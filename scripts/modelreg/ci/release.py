@@ -104,14 +104,20 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
         git.push_tags([t.name for t in plan.tags], push_to, root, token)
     result.tags = plan.tags
     if github:
-        existing = set(git.tags(root))
-        for model in registry.models():
-            for version in model.ordered_versions():
-                tag = f"{model.name}@{version.name}"
-                if tag not in existing:
-                    continue
-                commit = plan.version_commits.get((model.name, version.name))
-                pr, approvers = github.pull_request_for_commit(commit) if commit else (None, [])
-                body = report.model_card(model, version, pr, approvers, github.settings.web_url)
-                result.releases[tag] = github.ensure_release(tag, f"{model.name} {version.name}", body)
+        result.releases = github.sync_releases(_release_notes(root, registry, github.settings.web_url))
     return result
+
+
+def _release_notes(root: Path, registry: Registry, web_url: str) -> dict[str, tuple[str, str]]:
+    """Title and model card of every tagged version; PR and approvers come from its tag's message."""
+    existing = git.tags(root)
+    wanted = {}
+    for model in registry.models():
+        for version in model.ordered_versions():
+            tag = existing.get(f"{model.name}@{version.name}")
+            if tag is None:
+                continue
+            data = tag.data or {}
+            body = report.model_card(model, version, data.get("pr"), data.get("approvers"), web_url)
+            wanted[tag.name] = (f"{model.name} {version.name}", body)
+    return wanted
