@@ -54,7 +54,7 @@ def main() -> None:
     for size in args.sizes:
         path = out / f"registry-{size}.yaml"
         path.write_text(generate(size))
-        last = f"model-049@production"
+        last = "model-049@production"
         for name, command in (("resolve", [modelreg, "resolve", last, "--registry", str(path)]),
                               ("validate", [modelreg, "validate", "--registry", str(path)])):
             subprocess.run(command, check=True, capture_output=True)  # warm the page cache

@@ -107,7 +107,7 @@ class Demo:
                  "the metrics from the metrics file, the params and data lineage from dvc.lock, and pushes the "
                  "artifact to the 'candidates' remote.")
         v1 = self.train_and_register("random forest, 60 trees", "Baseline random forest.")
-        self.run(f"git show --stat --format=%s HEAD")
+        self.run("git show --stat --format=%s HEAD")
 
         self.step(f"Promote {v1} to staging, then production (gates are checked first)")
         self.run(f"modelreg promote {MODEL} {v1} --to staging --reason 'Baseline passes the staging gate' --commit")

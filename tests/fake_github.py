@@ -93,10 +93,10 @@ class FakeGitHub:
                 [self._public(c) for c in self.comments.values() if c["_issue"] == int(m[1])])),
             ("POST", rf"{repo}/issues/(\d+)/comments", lambda m: self._comment(int(m[1]), body)),
             ("PATCH", rf"{repo}/issues/comments/(\d+)", lambda m: self._edit_comment(int(m[1]), body)),
-            ("GET", rf"/orgs/([^/]+)", lambda m: self._json({"login": m[1], "id": 1, "url": f"{self.base_url}/orgs/{m[1]}"})),
-            ("GET", rf"/orgs/([^/]+)/teams/([^/]+)", lambda m: self._team(m[1], m[2])),
-            ("GET", rf"/orgs/([^/]+)/teams/([^/]+)/memberships/([^/]+)", lambda m: self._membership(m[1], m[2], m[3])),
-            ("GET", rf"/organizations/\d+/team/(\d+)/memberships/([^/]+)", lambda m: self._membership(
+            ("GET", r"/orgs/([^/]+)", lambda m: self._json({"login": m[1], "id": 1, "url": f"{self.base_url}/orgs/{m[1]}"})),
+            ("GET", r"/orgs/([^/]+)/teams/([^/]+)", lambda m: self._team(m[1], m[2])),
+            ("GET", r"/orgs/([^/]+)/teams/([^/]+)/memberships/([^/]+)", lambda m: self._membership(m[1], m[2], m[3])),
+            ("GET", r"/organizations/\d+/team/(\d+)/memberships/([^/]+)", lambda m: self._membership(
                 *self._team_by_id(int(m[1])), m[2])),
             ("GET", rf"{repo}/commits/([0-9a-f]+)", lambda m: self._commit(m[1])),
             ("GET", rf"{repo}/commits/([0-9a-f]+)/pulls", lambda m: self._list(

@@ -24,6 +24,28 @@ def load(args: argparse.Namespace, check: bool = True) -> store.Loaded:
     return store.load(store.find_registry(getattr(args, "registry", None)), check=check)
 
 
+def load_model(args: argparse.Namespace):
+    """(registry, model) for args.name, or a refusal that lists the models there are."""
+    from ..registry import Registry
+
+    registry = Registry(load(args).data)
+    model = registry.model(args.name)
+    if model is None:
+        from ..problems import ModelregError
+
+        raise ModelregError(f"no model named '{args.name}' (models: {', '.join(registry.model_names) or 'none'})")
+    return registry, model
+
+
+def resolve_args(args: argparse.Namespace):
+    """(answer, registry path) for args.reference and --stage, through resolve's fast path."""
+    from ..lookup import parse_reference, resolve
+
+    ref = parse_reference(args.reference, args.stage)
+    path = store.find_registry(args.registry)
+    return resolve(store.read_text(path), ref, store.display_name(path)), path
+
+
 def repo_root(loaded: store.Loaded) -> Path:
     """The repository a registry belongs to: the folder above models/."""
     return loaded.path.resolve().parent.parent

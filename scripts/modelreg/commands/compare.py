@@ -6,9 +6,8 @@ import argparse
 
 from ..compare import compare, markdown, rows
 from ..problems import ModelregError
-from ..registry import Registry
 from ..render import emit_json, number, table
-from ._common import add_registry_option, load
+from ._common import add_registry_option, load_model
 
 
 def add_parser(sub) -> None:
@@ -22,10 +21,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = Registry(load(args).data)
-    model = registry.model(args.name)
-    if model is None:
-        raise ModelregError(f"no model named '{args.name}' (models: {', '.join(registry.model_names) or 'none'})")
+    registry, model = load_model(args)
     missing = [v for v in args.versions if v not in model.versions]
     if missing:
         raise ModelregError(f"{model.name} has no version {', '.join(missing)} "

@@ -6,7 +6,7 @@ import argparse
 
 from .. import ops
 from ..adapters import git
-from ._common import placed, add_registry_option, load, repo_root, require_reason, write_change
+from ._common import add_registry_option, load, placed, repo_root, require_reason, write_change
 
 
 def add_parser(sub) -> None:

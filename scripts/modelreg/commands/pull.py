@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import store
-from ..lookup import parse_reference, resolve
 from ..render import emit_json
-from ._common import add_json_option, add_registry_option
+from ._common import add_json_option, add_registry_option, resolve_args
 
 
 def add_parser(sub) -> None:
@@ -25,9 +23,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..api import pull
 
-    ref = parse_reference(args.reference, args.stage)
-    path = store.find_registry(args.registry)
-    answer = resolve(store.read_text(path), ref, store.display_name(path))
+    answer, path = resolve_args(args)
     target = pull(answer, Path(args.output) if args.output else None, remote=args.remote,
                   root=path.resolve().parent.parent)
     if args.json:

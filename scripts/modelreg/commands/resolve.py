@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import store
-from ..lookup import parse_reference, resolve
 from ..render import emit_json
-from ._common import add_json_option, add_registry_option
+from ._common import add_json_option, add_registry_option, resolve_args
 
 
 def add_parser(sub) -> None:
@@ -20,9 +18,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ref = parse_reference(args.reference, args.stage)
-    path = store.find_registry(args.registry)
-    answer = resolve(store.read_text(path), ref, store.display_name(path))
+    answer, path = resolve_args(args)
     if args.json:
         emit_json(answer.as_dict())
     else:

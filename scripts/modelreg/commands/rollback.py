@@ -7,7 +7,7 @@ import argparse
 from .. import ops
 from ..adapters import git
 from ..registry import PRODUCTION
-from ._common import placed, load, repo_root, require_reason, write_change
+from ._common import load, placed, repo_root, require_reason, write_change
 from .promote import add_change_options
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ..problems import ModelregError
-from ..registry import Registry
 from ..render import emit_json, number, size, table
-from ._common import add_json_option, add_registry_option, load
+from ._common import add_json_option, add_registry_option, load_model
 
 
 def add_parser(sub) -> None:
@@ -20,10 +19,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = Registry(load(args).data)
-    model = registry.model(args.name)
-    if model is None:
-        raise ModelregError(f"no model named '{args.name}' (models: {', '.join(registry.model_names) or 'none'})")
+    registry, model = load_model(args)
     if args.version:
         version = model.version(args.version)
         if version is None:
