@@ -39,7 +39,7 @@ def stage_status(root: Path, stage: str) -> dict:
         try:
             return repo.status(targets=[stage], with_deps=True)
         except _errors() as error:
-            raise ModelregError(f"dvc status {stage} failed: {error}") from None
+            raise ModelregError(f"dvc status {stage} failed: {_describe(error)}") from None
 
 
 def push(root: Path, path: str, remote: str) -> None:
@@ -66,10 +66,32 @@ def _hash_info(md5: str):
 
 
 def _errors() -> tuple:
-    """What DVC raises when storage fails: its own errors, and OS errors from the filesystem layer."""
-    from dvc.exceptions import DvcException
+    """What moving bytes can raise: DVC's errors, OS errors, and whatever the storage client
+    underneath raises (botocore, aiohttp, s3fs...), which has no common base but Exception.
+    Used only around calls into storage, so a failure there becomes a clear refusal."""
+    return (Exception,)
 
-    return (DvcException, OSError)
+
+def _exists(odb, oid: str) -> bool:
+    """Whether the remote has the object. s3fs's exists() answers False when the endpoint cannot be
+    reached; info() raises, so "missing" and "unreachable" stay two different answers."""
+    try:
+        odb.fs.info(odb.oid_to_path(oid))
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def _describe(error: BaseException) -> str:
+    """The error and its root cause in one line (DVC often wraps the storage error that says what happened)."""
+    causes, seen = [], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if text not in causes:
+            causes.append(text)
+        error = error.__cause__ or error.__context__
+    return ": ".join(causes[:3])
 
 
 def _remote_odb(repo, remote: str):
@@ -93,7 +115,11 @@ def _download(odb, oid: str, target: Path, remote: str, what: str, size: int | N
     """
     from dvc.fs.callbacks import TqdmCallback
 
-    if not odb.exists(oid):
+    try:
+        present = _exists(odb, oid)
+    except _errors() as error:
+        raise ModelregError(f"cannot reach DVC remote '{remote}': {_describe(error)}; nothing was written") from None
+    if not present:
         raise ModelregError(f"{what} ({oid}) is missing from DVC remote '{remote}'; was it pushed "
                             f"(modelreg register pushes to '{CANDIDATES}', the release copies to '{REGISTRY}')?")
     try:
@@ -101,7 +127,8 @@ def _download(odb, oid: str, target: Path, remote: str, what: str, size: int | N
                           disable=not size or size < 8 << 20) as callback:
             odb.fs.get_file(odb.oid_to_path(oid), str(target), callback=callback)
     except _errors() as error:
-        raise ModelregError(f"could not download {what} from DVC remote '{remote}': {error}") from None
+        raise ModelregError(f"could not download {what} from DVC remote '{remote}': {_describe(error)}; nothing "
+                            "was written") from None
     expected = oid.removesuffix(".dir")
     actual = md5_file(target)
     if actual != expected:
@@ -166,13 +193,13 @@ def pull(root: Path, md5: str, destination: Path, remote: str = REGISTRY, size: 
 
 
 def _present(odb, md5: str) -> bool:
-    if not odb.exists(md5):
+    if not _exists(odb, md5):
         return False
     if not md5.endswith(".dir"):
         return True
     from dvc_data.hashfile.tree import Tree
 
-    return all(odb.exists(info.value) for _, _, info in Tree.load(odb, _hash_info(md5)))
+    return all(_exists(odb, info.value) for _, _, info in Tree.load(odb, _hash_info(md5)))
 
 
 def remote_status(root: Path, remote: str, objects: dict[str, int]) -> dict[str, str]:
@@ -182,14 +209,14 @@ def remote_status(root: Path, remote: str, objects: dict[str, int]) -> dict[str,
         odb = _remote_odb(repo, remote)
         for md5, size in objects.items():
             try:
-                if not odb.exists(md5):
+                if not _exists(odb, md5):
                     result[md5] = f"missing from DVC remote '{remote}'"
                     continue
                 if md5.endswith(".dir"):
                     from dvc_data.hashfile.tree import Tree
 
                     tree = Tree.load(odb, _hash_info(md5))
-                    missing = [info.value for _, _, info in tree if not odb.exists(info.value)]
+                    missing = [info.value for _, _, info in tree if not _exists(odb, info.value)]
                     total = 0 if missing else sum(odb.fs.size(odb.oid_to_path(info.value)) for _, _, info in tree)
                     result[md5] = (f"{len(missing)} file(s) of the directory missing from '{remote}'" if missing
                                    else "" if total == size else f"size {total} in '{remote}', registry says {size}")
@@ -197,7 +224,7 @@ def remote_status(root: Path, remote: str, objects: dict[str, int]) -> dict[str,
                     actual = odb.fs.size(odb.oid_to_path(md5))
                     result[md5] = "" if actual == size else f"size {actual} in '{remote}', registry says {size}"
             except _errors() as error:
-                result[md5] = f"cannot check DVC remote '{remote}': {error}"
+                result[md5] = f"cannot check DVC remote '{remote}': {_describe(error)}"
     return result
 
 
@@ -212,8 +239,12 @@ def copy(root: Path, md5: str, source: str, target: str) -> bool:
 
     with open_repo(root) as repo, _workspace(Path(repo.site_cache_dir)) as work:
         target_odb = _remote_odb(repo, target)
-        if _present(target_odb, md5):
-            return False
+        try:
+            if _present(target_odb, md5):
+                return False
+        except _errors() as error:
+            raise ModelregError(f"cannot reach DVC remote '{target}': {_describe(error)}; nothing was copied, run "
+                                "again when it is reachable") from None
         staging = work / "artifact"
         _fetch_verified(_remote_odb(repo, source), md5, staging, source, None)
         uploads: list[tuple[Path, str]] = []
@@ -227,6 +258,6 @@ def copy(root: Path, md5: str, source: str, target: str) -> bool:
             for path, oid in uploads:
                 target_odb.add(str(path), LocalFileSystem(), oid)
         except _errors() as error:
-            raise ModelregError(f"could not copy {md5} to DVC remote '{target}': {error}; run again to "
-                                "finish") from None
+            raise ModelregError(f"could not copy {md5} to DVC remote '{target}': {_describe(error)}; run again "
+                                "to finish") from None
     return True
