@@ -1,0 +1,75 @@
+"""modelreg serve [NAME ...]: serve the production models and swap to new versions as the registry changes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from ..problems import UsageError
+from ._common import add_registry_option
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("serve", help="serve models over HTTP and follow the registry")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="models to serve (default: all with the stage)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--stage", default="production")
+    parser.add_argument("--source", choices=("git", "file", "github"), default="git",
+                        help="where to poll the registry: git (fetch and read --ref, default), file (the "
+                             "working file), github (the contents API with ETags; needs GITHUB_REPOSITORY)")
+    parser.add_argument("--ref", default="origin/main", help="git ref to follow (default origin/main; "
+                                                              "'main' for --source github)")
+    parser.add_argument("--poll-seconds", type=float, default=30.0)
+    parser.add_argument("--remote", default="registry", help="DVC remote to pull from (default registry)")
+    add_registry_option(parser)
+    parser.set_defaults(run=run)
+
+
+def _source(args, root: Path, relative: str):
+    from ..serving import sources
+
+    if args.source == "file":
+        return sources.FileSource(root / relative)
+    if args.source == "github":
+        repository = os.environ.get("GITHUB_REPOSITORY")
+        if not repository:
+            raise UsageError("--source github needs GITHUB_REPOSITORY (owner/name)")
+        ref = "main" if args.ref == "origin/main" else args.ref
+        return sources.GitHubSource(os.environ.get("GITHUB_API_URL") or "https://api.github.com", repository,
+                                    relative, ref, os.environ.get("GITHUB_TOKEN"))
+    return sources.GitSource(root, relative, args.ref, fetch="/" in args.ref)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .. import store
+    from ..adapters import git
+    from ..registry import Registry
+    from ..serving.app import create_app
+    from ..serving.models import Follower, ModelTable, artifact_loader
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    path = store.find_registry(args.registry).resolve()
+    root = git.toplevel(path.parent)
+    relative = str(path.relative_to(root))
+    source = _source(args, root, relative)
+    text = source.poll()
+    names = args.names or [m.name for m in Registry(store.parse(text, source.name)[0]).models()
+                           if args.stage in m.stages]
+    if not names:
+        raise UsageError(f"no model has a {args.stage} version in {source.name}; name the models to serve")
+    cache = Path(os.environ.get("MODELREG_CACHE") or Path.home() / ".cache" / "modelreg") / "artifacts"
+    table = ModelTable(names, args.stage, source.name, artifact_loader(root, cache, args.remote))
+    table.update(text)
+    follower = Follower(table, source, args.poll_seconds, text=text)
+    follower.start()
+    try:
+        uvicorn.run(create_app(table, follower), host=args.host, port=args.port, log_level="info",
+                    timeout_graceful_shutdown=10)
+    finally:
+        follower.stop()
+    return 0
