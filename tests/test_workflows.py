@@ -57,4 +57,16 @@ def test_check_cancels_superseded_runs_per_pull_request():
     data = yaml.safe_load((ROOT / ".github" / "workflows" / "registry-check.yml").read_text())
     assert data["concurrency"]["cancel-in-progress"] is True
     assert "pull_request.number" in data["concurrency"]["group"]
-    assert data["jobs"]["check"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert data["jobs"]["check"]["permissions"] == {"contents": "read", "pull-requests": "write",
+                                                    "id-token": "write"}
+
+
+def test_aws_credentials_only_through_oidc_roles():
+    for path in WORKFLOWS:
+        text = path.read_text()
+        assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
+        for job in yaml.safe_load(text)["jobs"].values():
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@"):
+                    assert set(step["with"]) == {"role-to-assume", "aws-region"}
+                    assert step["if"].startswith("${{ vars.AWS_")

@@ -16,6 +16,7 @@ from ..problems import ModelregError
 CANDIDATES = "candidates"
 REGISTRY = "registry"
 _CHUNK = 1 << 20
+_BLOCK = 8 << 20  # download block: large enough for throughput, small enough for a flat RSS
 
 
 @contextmanager
@@ -82,6 +83,25 @@ def _exists(odb, oid: str) -> bool:
         return False
 
 
+def remote_odb(root: Path, remote: str):
+    """The object store of a remote, straight from DVC's config: no Repo (its index, SCM and locks)
+    is needed to read objects by hash, and opening one costs a large part of a small pull."""
+    from dvc.config import Config, ConfigError
+    from dvc.fs import get_cloud_fs
+    from dvc_data.hashfile.db import get_odb
+
+    try:
+        config = Config(dvc_dir=str(root / ".dvc"))
+        cls, options, path = get_cloud_fs(config, name=remote)
+    except ConfigError as error:
+        raise ModelregError(f"DVC remote '{remote}' is not configured in {root / '.dvc'}: {error}") from None
+    if options.get("version_aware") or options.get("worktree"):
+        raise ModelregError(f"DVC remote '{remote}' is version-aware or a worktree remote; modelreg needs a "
+                            "content-addressed remote")
+    filesystem = cls(**options)
+    return get_odb(filesystem, filesystem.join(path, "files", "md5"), hash_name="md5")
+
+
 def _describe(error: BaseException) -> str:
     """The error and its root cause in one line (DVC often wraps the storage error that says what happened)."""
     causes, seen = [], set()
@@ -122,15 +142,21 @@ def _download(odb, oid: str, target: Path, remote: str, what: str, size: int | N
     if not present:
         raise ModelregError(f"{what} ({oid}) is missing from DVC remote '{remote}'; was it pushed "
                             f"(modelreg register pushes to '{CANDIDATES}', the release copies to '{REGISTRY}')?")
+    digest = hashlib.md5()
     try:
+        # one streaming pass: bytes are hashed as they arrive, memory stays at one block
         with TqdmCallback(size=size, bytes=True, desc=f"{what} {oid[:8]}",
-                          disable=not size or size < 8 << 20) as callback:
-            odb.fs.get_file(odb.oid_to_path(oid), str(target), callback=callback)
+                          disable=not size or size < 8 << 20) as callback, \
+                odb.fs.open(odb.oid_to_path(oid), mode="rb", block_size=_BLOCK) as source, \
+                open(target, "wb") as sink:
+            for chunk in iter(lambda: source.read(_BLOCK), b""):
+                digest.update(chunk)
+                sink.write(chunk)
+                callback.relative_update(len(chunk))
     except _errors() as error:
         raise ModelregError(f"could not download {what} from DVC remote '{remote}': {_describe(error)}; nothing "
                             "was written") from None
-    expected = oid.removesuffix(".dir")
-    actual = md5_file(target)
+    expected, actual = oid.removesuffix(".dir"), digest.hexdigest()
     if actual != expected:
         raise ModelregError(_mismatch(what, remote, expected, actual))
 
@@ -183,9 +209,12 @@ def pull(root: Path, md5: str, destination: Path, remote: str = REGISTRY, size: 
     destination.parent.mkdir(parents=True, exist_ok=True)
     if destination.is_dir() and not md5.endswith(".dir"):
         raise ModelregError(f"{destination} is a directory; give a file path with -o")
-    with open_repo(root) as repo, _workspace(destination.parent) as work:
+    if not (root / ".dvc").is_dir():
+        raise ModelregError(f"{root} is not a DVC repository (no .dvc folder): run modelreg where the registry's "
+                            "DVC configuration is")
+    with _workspace(destination.parent) as work:
         staging = work / "artifact"
-        _fetch_verified(_remote_odb(repo, remote), md5, staging, remote, size)
+        _fetch_verified(remote_odb(root, remote), md5, staging, remote, size)
         if destination.is_dir():
             shutil.rmtree(destination)
         os.replace(staging, destination)
