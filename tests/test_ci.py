@@ -343,3 +343,14 @@ def test_release_interrupted_before_releases_is_completed_by_a_rerun(repo, fake)
     assert set(tags_on(repo.parent / "origin.git")) == {f"{MODEL}@v1.0.0", f"{MODEL}#production#1"}
     body = fake.releases[f"{MODEL}@v1.0.0"]["body"]
     assert "**Stages:** production" in body and "entered production, asked by alice: ship" in body
+
+
+def test_audit_after_release_names_pr_and_approvers(repo, fake):
+    head = open_pr(repo, fake, 13, "ship", "promote", MODEL, "v1.0.0", "--to", "production", "--reason", "ship")
+    fake.review(13, "bob", "APPROVED", head)
+    merged = merge(repo, fake, 13, "ship")
+    assert ci(repo, fake, "release", "--no-copy").returncode == 0
+    out = subprocess.run([sys.executable, "-m", "modelreg", "audit", MODEL, "--json"], cwd=repo,
+                         capture_output=True, text=True).stdout
+    (row,) = json.loads(out)
+    assert (row["pr"], row["approvers"], row["commit"], row["requester"]) == (13, "bob", merged, "alice")
