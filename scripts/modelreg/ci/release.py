@@ -26,6 +26,8 @@ class Released:
     tags: list[tags.PlannedTag] = field(default_factory=list)
     releases: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notified: int = 0
+    notify_failures: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = ["## modelreg release", ""]
@@ -40,6 +42,10 @@ class Released:
         changed = {tag: what for tag, what in self.releases.items() if what != "unchanged"}
         if changed:
             lines += ["Releases:", ""] + [f"- {tag}: {what}" for tag, what in changed.items()] + [""]
+        if self.notified or self.notify_failures:
+            lines += [f"Notifications: {self.notified} delivered" +
+                      (f", {len(self.notify_failures)} failed:" if self.notify_failures else "."), ""]
+            lines += [f"- {failure}" for failure in self.notify_failures] + [""]
         if self.warnings:
             lines += ["Warnings:", ""] + [f"- {w}" for w in self.warnings]
         return "\n".join(lines).rstrip() + "\n"
@@ -65,7 +71,8 @@ def history(root: Path, relative: str) -> tuple[list[tags.Change], dict | None, 
 
 
 def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | None = "origin",
-        copy_artifacts: bool = True, github=None, token: str | None = None, dry_run: bool = False) -> Released:
+        copy_artifacts: bool = True, github=None, token: str | None = None, dry_run: bool = False,
+        notify_urls: list[str] | None = None) -> Released:
     result = Released()
     changes, state, result.warnings = history(root, relative)
     if state is None:
@@ -105,6 +112,11 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
     result.tags = plan.tags
     if github:
         result.releases = github.sync_releases(_release_notes(root, registry, github.settings.web_url))
+    if notify_urls and plan.tags:
+        from .. import notify
+
+        outgoing = notify.messages(plan.tags, registry, github.settings.web_url if github else None)
+        result.notified, result.notify_failures = notify.send(notify_urls, outgoing)
     return result
 
 

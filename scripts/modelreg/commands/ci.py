@@ -104,8 +104,11 @@ def run_release(args: argparse.Namespace) -> int:
     root, relative = _paths(args)
     github = _github()
     token = os.environ.get("GITHUB_TOKEN") if github else None
+    from ..notify import ENV, targets
+
     result = release.run(root, relative, push_to=None if args.no_push else args.push_to,
-                         copy_artifacts=not args.no_copy, github=github, token=token, dry_run=args.dry_run)
+                         copy_artifacts=not args.no_copy, github=github, token=token, dry_run=args.dry_run,
+                         notify_urls=targets(os.environ.get(ENV)))
     text = result.summary()
     if args.dry_run:
         text = text.replace("Tags created:", "Tags to create:")
