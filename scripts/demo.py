@@ -25,7 +25,7 @@ from pathlib import Path
 TEMPLATE = Path(__file__).resolve().parent.parent
 TEMPLATE_FILES = ["dvc.yaml", "params.yaml", ".gitignore", "models/registry.yaml", "models/registry.schema.json",
                   "scripts/prepare.py", "scripts/train.py", "scripts/evaluate.py",
-                  "scripts/deploy_smoke.py", "models/churn-classifier/sample.json"]
+                  "models/churn-classifier/sample.json"]
 MODEL = "churn-classifier"
 
 
@@ -133,7 +133,7 @@ class Demo:
                  "sample = json.load(open('models/churn-classifier/sample.json')); "
                  "print('churn probability:', model.predict_proba(sample['rows'])[:, 1].round(3))\"")
         self.say("The deploy job of the release workflow does the same for every model in production:")
-        self.run("python scripts/deploy_smoke.py --stage production")
+        self.run("python -m modelreg.deploy --stage production")
 
         self.step("Train v3, a weak model: the production gate refuses it, and nothing changes")
         self.set_params(n_estimators=3, max_depth=2)

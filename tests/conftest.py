@@ -74,7 +74,7 @@ def init_git(root: Path) -> None:
 
 TEMPLATE_FILES = ["dvc.yaml", "params.yaml", ".gitignore", "models/registry.yaml", "models/registry.schema.json",
                   "scripts/prepare.py", "scripts/train.py", "scripts/evaluate.py",
-                  "scripts/deploy_smoke.py", "models/churn-classifier/sample.json"]
+                  "models/churn-classifier/sample.json"]
 
 
 def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:

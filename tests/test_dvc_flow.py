@@ -258,10 +258,10 @@ def test_validate_dvc_checks_each_version_against_the_commit_that_registered_it(
 
 def test_deploy_smoke_pulls_verifies_and_predicts(released):
     summary = released.parent / "summary.md"
-    result = run([sys.executable, "scripts/deploy_smoke.py", "--stage", "production"], released)
+    result = run([sys.executable, "-m", "modelreg.deploy", "--stage", "production"], released)
     digest = registry(released)["models"][MODEL]["versions"]["v1.0.0"]["md5"]
     assert f"deployed churn-classifier v1.0.0 (md5 {digest}): 3 predictions" in result.stdout
     assert md5(released / "deploy" / MODEL / "model.skops") == digest
-    env_run = subprocess.run([sys.executable, "scripts/deploy_smoke.py"], cwd=released, capture_output=True,
+    env_run = subprocess.run([sys.executable, "-m", "modelreg.deploy"], cwd=released, capture_output=True,
                              text=True, env={**__import__("os").environ, "GITHUB_STEP_SUMMARY": str(summary)})
     assert env_run.returncode == 0 and f"`{digest}`" in summary.read_text()

@@ -5,7 +5,7 @@ the registry remote into deploy/NAME/, verify it, load it, predict on the
 sample input kept beside the model (models/NAME/sample.json), and write what
 was deployed to the job summary.
 
-    python scripts/deploy_smoke.py [--stage production] [--model NAME]
+    python -m modelreg.deploy [--stage production] [--model NAME]
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import os
 import sys
 from pathlib import Path
 
-from modelreg import api, store
-from modelreg.lookup import Reference
-from modelreg.problems import ModelregError
-from modelreg.registry import Registry
+from . import api, store
+from .lookup import Reference
+from .problems import ModelregError
+from .registry import Registry
 
 
 def main() -> int:
