@@ -13,7 +13,8 @@ from conftest import ROOT, SAMPLE, init_git
 
 GENERATED = ["models/registry.yaml", "models/registry.schema.json", ".github/CODEOWNERS", ".github/zizmor.yml",
              ".pre-commit-config.yaml", ".github/workflows/registry-check.yml",
-             ".github/workflows/registry-release.yml", ".github/workflows/deploy.yml"]
+             ".github/workflows/registry-release.yml", ".github/workflows/deploy.yml",
+             ".github/workflows/registry-pages.yml"]
 
 
 def digests(root: Path) -> dict:
