@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import git, run
+from conftest import run
 
 pytestmark = pytest.mark.slow
 mlflow = pytest.importorskip("mlflow")
