@@ -100,7 +100,7 @@ def test_approval_gate(repo, fake):
            "@acme/ml-leads" in last
     comments = fake.pr_comments(1)
     assert len(comments) == 1 and comments[0]["body"].startswith("<!-- modelreg:check -->")
-    assert "production -> v1.0.0" in comments[0]["body"] and "```mermaid" not in comments[0]["body"]
+    assert "production -&gt; v1.0.0" in comments[0]["body"] and "```mermaid" not in comments[0]["body"]
     assert "## modelreg check" in (repo.parent / "summary.md").read_text()
 
     fake.review(1, "carol", "APPROVED", head)  # not an owner
@@ -297,7 +297,7 @@ def test_promote_with_pr_opens_a_pull_request(repo, fake):
     assert branch in git("ls-remote", "--heads", "origin", cwd=repo)
     pull = fake.pulls[max(fake.pulls)]
     assert pull["title"] == f"Promote {MODEL} v1.0.0 to production" and pull["head"]["ref"] == branch
-    assert "churn-classifier: production -> v1.0.0" in pull["body"] and "ready for traffic" in pull["body"]
+    assert "churn-classifier: production -&gt; v1.0.0" in pull["body"] and "ready for traffic" in pull["body"]
     assert "| v1.0.0 |" in pull["body"]  # the comparison
     assert [u["login"] for u in pull["requested_reviewers"]] == ["alice"]
     assert [t["slug"] for t in pull["requested_teams"]] == ["ml-leads"]
@@ -354,3 +354,19 @@ def test_audit_after_release_names_pr_and_approvers(repo, fake):
                          capture_output=True, text=True).stdout
     (row,) = json.loads(out)
     assert (row["pr"], row["approvers"], row["commit"], row["requester"]) == (13, "bob", merged, "alice")
+
+
+def test_reasons_cannot_inject_into_the_comment_or_the_tag_message(repo, fake):
+    evil = "<img src=x onerror=alert(1)> [win](http://evil.example) @everyone | **bold** `; rm -rf /` $(id)"
+    head = open_pr(repo, fake, 14, "evil", "promote", MODEL, "v1.0.0", "--to", "production", "--reason", evil)
+    fake.review(14, "bob", "APPROVED", head)
+    result = ci(repo, fake, "check", event=fake.event(14))
+    body = fake.pr_comments(14)[0]["body"]
+    assert result.returncode == 0 and "<img" not in body and "](http" not in body and "@everyone" not in body
+    merge(repo, fake, 14, "evil")
+    assert ci(repo, fake, "release", "--no-copy").returncode == 0
+    message = json.loads(git("tag", "-l", "--format=%(contents)", f"{MODEL}#production#1", cwd=repo))
+    assert message["reason"] == evil  # JSON keeps it exactly, as data
+    notes = fake.releases[f"{MODEL}@v1.0.0"]["body"]
+    assert "<img" not in notes and "](http" not in notes and "@everyone" not in notes
+    assert "&lt;img src=x onerror=alert(1)&gt;" in notes and "\\[win\\]" in notes  # shown, as text

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from . import gates
 from .registry import PRODUCTION, Model, Version, version_key
-from .render import markdown_table, number
+from .render import markdown_table, md, number
 
 
 @dataclass
@@ -124,7 +124,7 @@ def markdown(comparison: Comparison) -> str:
     failed = [(v, c) for v in comparison.versions for checks in comparison.gate_results[v.name].values()
               for c in checks if not c.passed]
     if failed:
-        lines += ["", "Gate failures:"] + [f"- {v.name} {c.stage}: {c.detail}" for v, c in failed]
+        lines += ["", "Gate failures:"] + [f"- {md(v.name)} {md(c.stage)}: {md(c.detail)}" for v, c in failed]
     if comparison.differing_params:
         lines += ["", "Params that differ:", ""]
         names = [v.name for v in comparison.versions]
@@ -132,6 +132,6 @@ def markdown(comparison: Comparison) -> str:
                                                          for k, vals in comparison.differing_params.items()]))
     data = {v: (d or {}).get("md5") for v, d in comparison.data.items()}
     if len(set(data.values())) > 1:
-        lines += ["", "Training data: " + ", ".join(f"{v} `{(d or {}).get('path', '?')}` "
-                                                    f"{(data[v] or '?')[:8]}" for v, d in comparison.data.items())]
+        lines += ["", "Training data: " + ", ".join(f"{md(v)} {md((d or {}).get('path', '?'))} "
+                                                    f"{md((data[v] or '?')[:8])}" for v, d in comparison.data.items())]
     return "\n".join(lines) + "\n"

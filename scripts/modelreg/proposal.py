@@ -17,6 +17,7 @@ from .compare import compare
 from .ci.report import comparison_section
 from .problems import ModelregError
 from .registry import Registry
+from .render import md
 
 
 def _commit_on_branch(root: Path, relative: str, text: str, branch: str, message: str) -> str:
@@ -49,8 +50,8 @@ def _repository_from_origin(root: Path) -> str | None:
 def body(loaded: store.Loaded, new: dict, events: list, reason: str) -> str:
     registry = Registry(new)
     lines = ["This pull request was opened by `modelreg`. It changes `models/registry.yaml`:", ""]
-    lines += [f"- {event.describe()}" for event in events]
-    lines += ["", f"**Reason:** {reason}", ""]
+    lines += [f"- {md(event.describe())}" for event in events]
+    lines += ["", f"**Reason:** {md(reason)}", ""]
     for name in dict.fromkeys(event.model for event in events):
         model = registry.model(name)
         names = list(dict.fromkeys(v for e in events if e.model == name for v in (e.version, e.previous)
@@ -58,7 +59,7 @@ def body(loaded: store.Loaded, new: dict, events: list, reason: str) -> str:
         lines.append(comparison_section(compare(model, names or None, registry.stage_names)))
     owners = sorted({o for e in events for o in (registry.model(e.model).owners if registry.model(e.model) else [])})
     if owners:
-        lines += ["", f"Owners who can approve: {', '.join(owners)}"]
+        lines += ["", "Owners who can approve: " + ", ".join(f"`{owner}`" for owner in owners)]
     return "\n".join(lines) + "\n"
 
 

@@ -34,9 +34,20 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]|#~"})
+
+
+def md(value: Any) -> str:
+    """Text from a registry or a reviewer, safe inside GitHub Markdown: no HTML, links, emphasis,
+    table breaks or @-mentions can come out of it (a PR author writes the reasons and notes)."""
+    text = "" if value is None else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.translate(_MARKDOWN).replace("@", "@&#8203;").replace("\r", " ").replace("\n", " ")
+
+
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     def cell(value: Any) -> str:
-        return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
+        return md(value)
 
     lines = ["| " + " | ".join(cell(h) for h in headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]

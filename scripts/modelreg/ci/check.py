@@ -19,6 +19,7 @@ from ..diff import STAGE_ASSIGNED, STAGE_UNASSIGNED, VERSION_REGISTERED, Event
 from ..problems import ModelregError, Problem
 from ..registry import Registry
 from ..rules import check_change, check_state
+from ..render import md
 from . import approvals, report
 
 
@@ -53,20 +54,20 @@ class Checked:
         lines = [report.COMMENT_MARKER, "## modelreg check", ""]
         lines.append(("✅ " if self.ok else "❌ ") + self.verdict())
         lines += ["", "### What this pull request changes", ""]
-        lines += [f"- {e.describe()}" for e in self.events] or ["- nothing in the registry"]
+        lines += [f"- {md(e.describe())}" for e in self.events] or ["- nothing in the registry"]
         if self.problems:
             lines += ["", "### Problems", ""]
-            lines += [f"- `{p.file}:{p.line}` {p.path}: {p.message}" + (f" ({p.hint})" if p.hint else "")
+            lines += [f"- `{p.file}:{p.line}` {md(p.path)}: {md(p.message)}" + (f" ({md(p.hint)})" if p.hint else "")
                       for p in self.problems]
         if self.approvals:
             lines += ["", "### Approvals", ""]
-            lines += [f"- {'✅' if a.ok else '⏳'} {model}: {a.detail}" for model, a in self.approvals.items()]
+            lines += [f"- {'✅' if a.ok else '⏳'} {md(model)}: {md(a.detail)}" for model, a in self.approvals.items()]
         if self.missing:
-            lines += ["", "### Still missing", ""] + [f"- {m}" for m in self.missing]
+            lines += ["", "### Still missing", ""] + [f"- {md(m)}" for m in self.missing]
         for section in self.comparisons:
             lines += ["", section]
         if self.notes:
-            lines += ["", "### Notes", ""] + [f"- {n}" for n in self.notes]
+            lines += ["", "### Notes", ""] + [f"- {md(n)}" for n in self.notes]
         if pr:
             lines += ["", f"<sub>checked {pr.head_sha[:12]} against {pr.base_sha[:12]}</sub>"]
         return "\n".join(lines).rstrip() + "\n"

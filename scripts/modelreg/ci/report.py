@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..compare import Comparison, flatten, markdown as comparison_markdown
 from ..problems import Problem
 from ..registry import Model, Version
-from ..render import markdown_table, number
+from ..render import markdown_table, md, number
 
 COMMENT_MARKER = "<!-- modelreg:check -->"
 
@@ -13,16 +13,16 @@ COMMENT_MARKER = "<!-- modelreg:check -->"
 def model_card(model: Model, version: Version, pr: int | None = None, approvers: list[str] | None = None,
                repo_url: str | None = None) -> str:
     """Release notes for NAME@vX.Y.Z: everything a reviewer or an auditor asks about the version."""
-    lines = [f"## {model.name} {version.name}", ""]
+    lines = [f"## {md(model.name)} {md(version.name)}", ""]
     if model.description:
-        lines += [model.description, ""]
+        lines += [md(model.description), ""]
     stages = model.stages_of(version.name)
-    lines.append(f"**Stages:** {', '.join(stages) if stages else 'none'}" +
-                 (f"  \n**Archived:** {version.archived}" if version.archived else ""))
+    lines.append(f"**Stages:** {md(', '.join(stages)) if stages else 'none'}" +
+                 (f"  \n**Archived:** {md(version.archived)}" if version.archived else ""))
     lines += ["", "### Metrics", ""]
     if version.metrics:
         primary = model.metric
-        lines.append(markdown_table(["metric", "value"], [[f"**{k}**" if k == primary else k, number(v)]
+        lines.append(markdown_table(["metric", "value"], [[f"{k} (primary)" if k == primary else k, number(v)]
                                                           for k, v in version.metrics.items()]))
     else:
         lines.append("none recorded")
@@ -33,22 +33,22 @@ def model_card(model: Model, version: Version, pr: int | None = None, approvers:
     commit = version.commit or "unknown"
     if repo_url and version.commit:
         commit = f"[{version.commit[:12]}]({repo_url}/commit/{version.commit})"
-    lines.append(f"- artifact: `{model.path}` md5 `{version.md5}`, {version.size} bytes")
-    lines.append(f"- trained from commit {commit} by {version.author or 'unknown'} at {version.created}")
+    lines.append(f"- artifact: {md(model.path)} md5 `{version.md5}`, {version.size} bytes")
+    lines.append(f"- trained from commit {commit} by {md(version.author or 'unknown')} at {md(version.created)}")
     if version.data:
-        lines.append(f"- data: `{version.data.get('path')}` md5 `{version.data.get('md5')}`")
+        lines.append(f"- data: {md(version.data.get('path'))} md5 {md(version.data.get('md5'))}")
     if version.notes:
-        lines.append(f"- notes: {version.notes}")
+        lines.append(f"- notes: {md(version.notes)}")
     lines += ["", "### Approvals", ""]
     if pr is not None:
         link = f"[#{pr}]({repo_url}/pull/{pr})" if repo_url else f"#{pr}"
-        lines.append(f"- registered in pull request {link}" + (f", approved by {', '.join(approvers)}"
+        lines.append(f"- registered in pull request {link}" + (f", approved by {md(', '.join(approvers))}"
                                                                 if approvers else ""))
     history = [e for e in model.history if e.version == version.name or e.previous == version.name]
     for entry in history:
         verb = "entered" if entry.version == version.name else "left"
         via = f" (#{entry.pr})" if entry.pr else ""
-        lines.append(f"- {entry.at}: {verb} {entry.stage}, asked by {entry.by}{via}: {entry.reason}")
+        lines.append(f"- {md(entry.at)}: {verb} {md(entry.stage)}, asked by {md(entry.by)}{via}: {md(entry.reason)}")
     if pr is None and not history:
         lines.append("- none recorded")
     return "\n".join(lines) + "\n"
