@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -29,7 +30,9 @@ class FakeGitHub:
     commit_pulls: dict[str, list[int]] = field(default_factory=dict)
     releases: dict[str, dict] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
-    failures: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path regex, status) to fail once
+    # injected faults, each used once: (method, path regex, status) or (method, path regex, status, headers,
+    # seconds to wait before answering)
+    failures: list[tuple] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
     # ---- state helpers for tests ----
@@ -76,10 +79,17 @@ class FakeGitHub:
     def handle(self, request: Request) -> Response:
         method, path = request.method, unquote(request.path)
         self.requests.append((method, path))
-        for index, (fail_method, pattern, status) in enumerate(self.failures):
+        for index, fault in enumerate(self.failures):
+            fail_method, pattern, status = fault[:3]
             if fail_method == method and re.fullmatch(pattern, path):
                 del self.failures[index]
-                return self._json({"message": "injected failure"}, status)
+                headers, delay = (fault[3] if len(fault) > 3 else {}), (fault[4] if len(fault) > 4 else 0)
+                if delay:
+                    time.sleep(delay)
+                message = "API rate limit exceeded for installation" if status == 403 else "injected failure"
+                response = self._json({"message": message}, status)
+                response.headers.update(headers)
+                return response
         body = request.get_json(silent=True) or {}
         repo = f"/repos/{self.owner}/{self.name}"
         routes = [

@@ -22,6 +22,7 @@ class Settings:
     token: str
     api_url: str = DEFAULT_API
     throttle: bool = True
+    timeout: int = 30  # seconds per request; PyGithub retries timeouts and 5xx three times
 
     @classmethod
     def from_env(cls) -> "Settings | None":
@@ -31,7 +32,8 @@ class Settings:
         if not token or not repository:
             return None
         return cls(repository, token, os.environ.get("GITHUB_API_URL") or DEFAULT_API,
-                   os.environ.get("MODELREG_GITHUB_THROTTLE", "1") != "0")
+                   os.environ.get("MODELREG_GITHUB_THROTTLE", "1") != "0",
+                   int(os.environ.get("MODELREG_GITHUB_TIMEOUT", "30")))
 
     @property
     def web_url(self) -> str:
@@ -45,7 +47,7 @@ class GitHub:
 
         options = {} if settings.throttle else {"seconds_between_requests": 0, "seconds_between_writes": 0}
         self.settings = settings
-        self.client = Github(base_url=settings.api_url, auth=Auth.Token(settings.token), timeout=30,
+        self.client = Github(base_url=settings.api_url, auth=Auth.Token(settings.token), timeout=settings.timeout,
                              retry=GithubRetry(total=3, backoff_factor=0.5), **options)
         self._repo = None
         self._members: dict[tuple[str, str, str], bool] = {}
