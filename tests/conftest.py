@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import re
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = (Path(__file__).parent / "sample_registry.yaml").read_text()
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from modelreg.cli import main  # noqa: E402
+from fake_github import FakeGitHub  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -123,3 +125,29 @@ def trained_base(tmp_path_factory) -> Path:
 @pytest.fixture
 def trained_repo(trained_base, tmp_path) -> Path:
     return copy_env(trained_base, tmp_path / "env")
+
+
+# ---- GitHub-side fixtures: the fake REST API and a repository with a bare origin ----
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def fake(httpserver) -> FakeGitHub:
+    github = FakeGitHub(base_url=httpserver.url_for("/").rstrip("/"))
+    github.teams[("acme", "ml-leads")] = {"bob"}
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(github.handle)
+    return github
+
+
+@pytest.fixture
+def repo(trained_repo) -> Path:
+    """The trained template with a bare origin, as a GitHub repository would be."""
+    origin = trained_repo.parent / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(trained_repo), str(origin)], check=True)
+    git("remote", "add", "origin", str(origin), cwd=trained_repo)
+    git("fetch", "-q", "origin", cwd=trained_repo)
+    git("branch", "-q", "--set-upstream-to=origin/main", "main", cwd=trained_repo)
+    return trained_repo

@@ -25,30 +25,6 @@ MODEL = "churn-classifier"
 REGISTRY = "models/registry.yaml"
 
 
-@pytest.fixture(scope="session")
-def httpserver_listen_address():
-    return ("127.0.0.1", 0)
-
-
-@pytest.fixture
-def fake(httpserver) -> FakeGitHub:
-    github = FakeGitHub(base_url=httpserver.url_for("/").rstrip("/"))
-    github.teams[("acme", "ml-leads")] = {"bob"}
-    httpserver.expect_request(re.compile(".*")).respond_with_handler(github.handle)
-    return github
-
-
-@pytest.fixture
-def repo(trained_repo) -> Path:
-    """The trained template with a bare origin, as a GitHub repository would be."""
-    origin = trained_repo.parent / "origin.git"
-    subprocess.run(["git", "clone", "-q", "--bare", str(trained_repo), str(origin)], check=True)
-    git("remote", "add", "origin", str(origin), cwd=trained_repo)
-    git("fetch", "-q", "origin", cwd=trained_repo)
-    git("branch", "-q", "--set-upstream-to=origin/main", "main", cwd=trained_repo)
-    return trained_repo
-
-
 def ci(root: Path, fake: FakeGitHub | None, *args: str, event: dict | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
     summary = root.parent / "summary.md"

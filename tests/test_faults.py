@@ -8,7 +8,7 @@ import os
 import pytest
 
 from conftest import git
-from test_ci import MODEL, ci, fake, httpserver_listen_address, merge, open_pr, repo, tags_on  # noqa: F401
+from test_ci import MODEL, ci, merge, open_pr, tags_on
 
 pytestmark = pytest.mark.slow
 REPO = "/repos/Codertocat/Hello-World"
