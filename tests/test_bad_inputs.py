@@ -185,3 +185,13 @@ def test_promotion_without_beating_production_via_base(committed, cli):
                          cwd=committed.parent.parent)
     assert code == 1 and "fails the production gate: roc_auc 0.84 vs v1.2.0 0.842" in err
     assert committed.read_text() == text
+
+
+def test_a_metric_that_is_not_a_number_is_reported_not_a_crash(cli, tmp_path):
+    path = tmp_path / REL
+    path.parent.mkdir()
+    text = SAMPLE.replace("{roc_auc: 0.842, accuracy: 0.801}", "{roc_auc: 0842, accuracy: 0.801}")  # YAML: a string
+    path.write_text(text)
+    code, _, err = cli("validate", cwd=tmp_path)
+    assert code == 1 and "must be a number, not string" in err
+    assert f"{REL}:{line_of(text, 'roc_auc: 0842')}:" in err and "fails the production gate" in err

@@ -36,6 +36,10 @@ def evaluate(model: Model, stage: str, version: Version, production: Version | N
         if value is None:
             checks.append(GateCheck(stage, name, False, f"{version.name} has no metric '{name}'"))
             continue
+        if not isinstance(rule, dict) or not _numbers(value, *rule.values()):
+            # the schema reports the bad value itself; a gate cannot pass on it
+            checks.append(GateCheck(stage, name, False, f"{name} or its gate is not a number"))
+            continue
         if "min" in rule:
             ok = value >= rule["min"]
             checks.append(GateCheck(stage, name, ok, f"{name} {value:g} {'>=' if ok else '<'} min {rule['min']:g}"))
@@ -58,6 +62,8 @@ def _beat_production(model: Model, stage: str, version: Version, production: Ver
     if not metric:
         return GateCheck(stage, name, False, "the model has no primary metric (set metric: {name: ...})")
     ours, theirs = version.metrics.get(metric), production.metrics.get(metric)
+    if ours is not None and theirs is not None and not _numbers(ours, theirs, margin):
+        return GateCheck(stage, name, False, f"{metric} or the margin is not a number")
     if ours is None or theirs is None:
         missing = version.name if ours is None else production.name
         return GateCheck(stage, name, False, f"{missing} has no metric '{metric}' to compare")
@@ -65,6 +71,10 @@ def _beat_production(model: Model, stage: str, version: Version, production: Ver
     ok = delta >= margin
     return GateCheck(stage, name, ok, f"{metric} {ours:g} vs {production.name} {theirs:g}: "
                      f"{delta:+.4g} {'>=' if ok else '<'} required {margin:+g}")
+
+
+def _numbers(*values) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
 def held_production_before(model: Model, version: str) -> bool:
