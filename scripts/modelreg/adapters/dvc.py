@@ -114,15 +114,6 @@ def _describe(error: BaseException) -> str:
     return ": ".join(causes[:3])
 
 
-def _remote_odb(repo, remote: str):
-    from dvc.config import NoRemoteError, RemoteNotFoundError
-
-    try:
-        return repo.cloud.get_remote_odb(remote, "pull")
-    except (NoRemoteError, RemoteNotFoundError) as error:
-        raise ModelregError(f"DVC remote '{remote}' is not configured: {error}") from None
-
-
 def _mismatch(what: str, remote: str, expected: str, actual: str) -> str:
     return (f"{what} in DVC remote '{remote}' failed verification: expected md5 {expected}, got {actual}; "
             "the stored bytes are not what the registry recorded, so nothing was written")
@@ -234,26 +225,25 @@ def _present(odb, md5: str) -> bool:
 def remote_status(root: Path, remote: str, objects: dict[str, int]) -> dict[str, str]:
     """For each md5 -> expected size: '' when the remote has it with that size, else what is wrong."""
     result = {}
-    with open_repo(root) as repo:
-        odb = _remote_odb(repo, remote)
-        for md5, size in objects.items():
-            try:
-                if not _exists(odb, md5):
-                    result[md5] = f"missing from DVC remote '{remote}'"
-                    continue
-                if md5.endswith(".dir"):
-                    from dvc_data.hashfile.tree import Tree
+    odb = remote_odb(root, remote)
+    for md5, size in objects.items():
+        try:
+            if not _exists(odb, md5):
+                result[md5] = f"missing from DVC remote '{remote}'"
+                continue
+            if md5.endswith(".dir"):
+                from dvc_data.hashfile.tree import Tree
 
-                    tree = Tree.load(odb, _hash_info(md5))
-                    missing = [info.value for _, _, info in tree if not _exists(odb, info.value)]
-                    total = 0 if missing else sum(odb.fs.size(odb.oid_to_path(info.value)) for _, _, info in tree)
-                    result[md5] = (f"{len(missing)} file(s) of the directory missing from '{remote}'" if missing
-                                   else "" if total == size else f"size {total} in '{remote}', registry says {size}")
-                else:
-                    actual = odb.fs.size(odb.oid_to_path(md5))
-                    result[md5] = "" if actual == size else f"size {actual} in '{remote}', registry says {size}"
-            except _errors() as error:
-                result[md5] = f"cannot check DVC remote '{remote}': {_describe(error)}"
+                tree = Tree.load(odb, _hash_info(md5))
+                missing = [info.value for _, _, info in tree if not _exists(odb, info.value)]
+                total = 0 if missing else sum(odb.fs.size(odb.oid_to_path(info.value)) for _, _, info in tree)
+                result[md5] = (f"{len(missing)} file(s) of the directory missing from '{remote}'" if missing
+                               else "" if total == size else f"size {total} in '{remote}', registry says {size}")
+            else:
+                actual = odb.fs.size(odb.oid_to_path(md5))
+                result[md5] = "" if actual == size else f"size {actual} in '{remote}', registry says {size}"
+        except _errors() as error:
+            result[md5] = f"cannot check DVC remote '{remote}': {_describe(error)}"
     return result
 
 
@@ -266,8 +256,8 @@ def copy(root: Path, md5: str, source: str, target: str) -> bool:
     """
     from dvc_objects.fs.local import LocalFileSystem
 
-    with open_repo(root) as repo, _workspace(Path(repo.site_cache_dir)) as work:
-        target_odb = _remote_odb(repo, target)
+    with _workspace(Path(tempfile.gettempdir())) as work:
+        target_odb = remote_odb(root, target)
         try:
             if _present(target_odb, md5):
                 return False
@@ -275,7 +265,7 @@ def copy(root: Path, md5: str, source: str, target: str) -> bool:
             raise ModelregError(f"cannot reach DVC remote '{target}': {_describe(error)}; nothing was copied, run "
                                 "again when it is reachable") from None
         staging = work / "artifact"
-        _fetch_verified(_remote_odb(repo, source), md5, staging, source, None)
+        _fetch_verified(remote_odb(root, source), md5, staging, source, None)
         uploads: list[tuple[Path, str]] = []
         if md5.endswith(".dir"):
             for oid, relpath in _listing(staging.with_name("artifact.dir.json")):
