@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from contextlib import suppress
 
 
@@ -19,6 +20,7 @@ class FlakyProxy:
         self.port = self.listener.getsockname()[1]
         self.available = True
         self.cut_after: int | None = None  # close a connection after this many bytes sent upstream
+        self.delay = 0.0  # seconds added to every chunk each way: a slow endpoint
         self.sent = 0
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -75,6 +77,8 @@ class FlakyProxy:
                 data = source.recv(65536)
                 if not data:
                     break
+                if self.delay:
+                    time.sleep(self.delay)
                 if upstream:
                     self.sent += len(data)
                     if self.cut_after is not None and self.sent > self.cut_after:

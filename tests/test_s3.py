@@ -162,3 +162,15 @@ def test_pull_with_the_endpoint_down_writes_nothing(s3_repo, s3, tmp_path):
     modelreg(s3_repo, "pull", f"{MODEL}@v1.0.0", "--remote", "candidates", "-o", str(target))
     assert hashlib.md5(target.read_bytes()).hexdigest() == registry_data(s3_repo)["models"][MODEL]["versions"][
         "v1.0.0"]["md5"]
+
+
+def test_a_slow_endpoint_is_slow_not_wrong(s3_repo, s3, tmp_path):
+    retrain(s3_repo, 40)
+    digest = artifact_md5(s3_repo)
+    s3.proxy.delay = 0.02  # 20 ms per 64 KiB chunk, each way
+    started = __import__("time").monotonic()
+    modelreg(s3_repo, "register", MODEL)
+    target = tmp_path / "slow.skops"
+    modelreg(s3_repo, "pull", f"{MODEL}@v1.1.0", "--remote", "candidates", "-o", str(target))
+    assert __import__("time").monotonic() - started > 1  # it really was slow
+    assert stored(s3, s3.candidates, digest) and hashlib.md5(target.read_bytes()).hexdigest() == digest

@@ -9,6 +9,7 @@ git tags (one commit per version, annotated tags), an MLflow sqlite store
 (median of --runs, peak RSS from GNU time):
 
   which version is in production:  modelreg resolve | gto show NAME#production --version |
+                                    dvc artifacts get . NAME --stage production (also downloads) |
                                     MlflowClient.get_model_version_by_alias
   list everything:                  modelreg list --json | gto show --json | search_registered_models
 
@@ -34,7 +35,7 @@ sys.path.insert(0, str(HERE.parent))
 from generate import generate  # noqa: E402
 
 VENV = HERE / ".venv"
-PEERS = ["gto>=1.10", "mlflow>=3"]
+PEERS = ["gto>=1.10", "dvc>=3.50", "mlflow>=3"]
 MODELREG = Path(sys.executable).parent / "modelreg"
 
 
@@ -42,7 +43,7 @@ def peer_python() -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEERS], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *PEERS], check=True, capture_output=True)
     return python
 
 
@@ -59,21 +60,34 @@ def measure(command: str, cwd: Path, runs: int) -> dict:
     return {"s": statistics.median(times), "rss": max(rss), "out": result.stdout.strip()[:80]}
 
 
-def gto_repo(path: Path, text: str) -> None:
-    """One commit per version with an annotated tag, and GTO stage tags, written with git fast-import."""
+def gto_repo(path: Path, text: str, bin_dir: Path) -> None:
+    """One commit per version with an annotated tag, and GTO stage tags, written with git fast-import.
+
+    The first commit is a DVC repository whose dvc.yaml declares every model as an artifact (one small
+    DVC-tracked file, pushed to a local remote), so `dvc artifacts get --stage` can fetch real bytes.
+    """
     from modelreg import store
     from modelreg.registry import Registry
 
     registry = Registry(store.parse(text, "r")[0])
     subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+    (path / "model.bin").write_bytes(os.urandom(1 << 16))
+    artifacts = "".join(f"  {m}:\n    path: model.bin\n    type: model\n" for m in registry.model_names)
+    (path / "dvc.yaml").write_text("artifacts:\n" + artifacts)
+    for command in ("git config user.name bench && git config user.email b@example.com",
+                    "dvc init -q", f"dvc remote add -d store {path.parent / 'dvc-remote'}",
+                    "dvc add -q model.bin", "dvc push -q", "git add -A && git commit -qm base"):
+        subprocess.run(command, shell=True, cwd=path, env=env, check=True, capture_output=True)
     stream, mark, when, marks = [], 0, 1_790_000_000, {}
     for model in registry.models():
         for version in model.ordered_versions():
             mark += 1
             when += 1
             content = f"{model.name} {version.name}"
+            parent = ["from refs/heads/main^0"] if mark == 1 else []
             stream += ["commit refs/heads/main", f"mark :{mark}", f"committer bench <b@example.com> {when} +0000",
-                       "data 1", "x", "M 644 inline artifact.txt", f"data {len(content)}", content,
+                       "data 1", "x", *parent, "M 644 inline artifact.txt", f"data {len(content)}", content,
                        f"tag {model.name}@{version.name}", f"from :{mark}",
                        f"tagger bench <b@example.com> {when} +0000", "data 10", "registered"]
             marks[(model.name, version.name)] = mark
@@ -127,6 +141,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--gto-max", type=int, default=1000,
                         help="largest size GTO is run at (it rebuilds its index from every tag on each call)")
+    parser.add_argument("--pull-mb", type=int, default=100,
+                        help="also time pulling an artifact of this size from S3 (bench/pull_s3.py); 0 skips")
     args = parser.parse_args()
     python = peer_python()
     bin_dir = python.parent
@@ -138,7 +154,7 @@ def main() -> None:
             (work / "registry.yaml").write_text(text)
             gto_dir = work / "gto"
             if size <= args.gto_max:
-                gto_repo(gto_dir, text)
+                gto_repo(gto_dir, text, bin_dir)
             uri = mlflow_store(python, work / "mlflow.db", text)
             name = "model-049"
             q_mlflow = ("from mlflow import MlflowClient; c = MlflowClient(tracking_uri='URI', registry_uri='URI'); "
@@ -152,6 +168,8 @@ def main() -> None:
                 "production version": {
                     "modelreg": f"{MODELREG} resolve {name}@production --registry registry.yaml",
                     "gto": f"cd gto && {bin_dir}/gto show {name}#production --version",
+                    "dvc": f"cd gto && rm -f ../got.bin && {bin_dir}/dvc artifacts get . {name} --stage production "
+                           f"-o ../got.bin",
                     "mlflow": f"{python} -c {shlex.quote(q_mlflow)}",
                 },
                 "list everything": {
@@ -164,7 +182,7 @@ def main() -> None:
             for question, tools in questions.items():
                 results = {}
                 for tool, command in tools.items():
-                    if tool == "gto" and size > args.gto_max:
+                    if tool in ("gto", "dvc") and size > args.gto_max:
                         continue
                     results[tool] = measure(command, work, args.runs)
                 rows.append((size, question, results))
@@ -174,16 +192,22 @@ def main() -> None:
                 print(f"{size:>6} versions, {question}: {cells}", flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    print("\n| versions | question | modelreg | GTO | MLflow 3 (sqlite) |\n|---:|---|---:|---:|---:|")
+    print("\n| versions | question | modelreg | GTO | dvc artifacts get | MLflow 3 (sqlite) |\n"
+          "|---:|---|---:|---:|---:|---:|")
     for size, question, results in rows:
         def cell(tool: str) -> str:
             if tool not in results:
-                return "not run" if tool == "gto" and question != "validate" else "—"
+                return "not run" if tool in ("gto", "dvc") and question == "production version" else "—"
             r = results[tool]
             ratio = "" if tool == "modelreg" else f" ({r['s'] / results['modelreg']['s']:.0f}x)"
             return f"{r['s'] * 1000:,.0f} ms, {r['rss']:.0f} MiB{ratio}"
-        print(f"| {size:,} | {question} | {cell('modelreg')} | {cell('gto')} | {cell('mlflow')} |")
+        print(f"| {size:,} | {question} | {cell('modelreg')} | {cell('gto')} | {cell('dvc')} | {cell('mlflow')} |")
     print(f"\nmedians of {args.runs} fresh processes; {os.cpu_count()} CPUs; GTO only up to {args.gto_max:,} versions")
+    if args.pull_mb:
+        print("\npulling the production artifact from S3 (moto on 127.0.0.1), same run:\n")
+        pulled = subprocess.run([sys.executable, str(HERE.parent / "pull_s3.py"), "--sizes", str(args.pull_mb),
+                                 "--runs", str(args.runs)], capture_output=True, text=True, check=True)
+        print("\n".join(line for line in pulled.stdout.splitlines() if line.startswith("|")))
 
 
 if __name__ == "__main__":
