@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import pytest
@@ -195,3 +196,15 @@ def test_a_metric_that_is_not_a_number_is_reported_not_a_crash(cli, tmp_path):
     code, _, err = cli("validate", cwd=tmp_path)
     assert code == 1 and "must be a number, not string" in err
     assert f"{REL}:{line_of(text, 'roc_auc: 0842')}:" in err and "fails the production gate" in err
+
+
+@pytest.mark.parametrize("name", ["churn;rm -rf ~", "$(id)", "x`id`", "a#production#9", "m@v1.0.0", "../../etc",
+                                  "<b>bold</b>", "Churn"])
+def test_a_model_name_crafted_for_a_shell_a_tag_or_markup_is_refused(cli, tmp_path, name):
+    path = tmp_path / REL
+    path.parent.mkdir()
+    text = SAMPLE.replace("  fraud-detector:", f"  {json.dumps(name)}:")
+    path.write_text(text)
+    code, _, err = cli("validate", cwd=tmp_path)
+    assert code == 1 and "is not a model name of lowercase letters, digits and inner dashes" in err
+    assert f"{REL}:{line_of(text, json.dumps(name))}:" in err
