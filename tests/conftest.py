@@ -93,6 +93,17 @@ def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.Complet
     return result
 
 
+def retrain(root: Path, old: str, new: str) -> None:
+    """Change a line of params.yaml, commit it, run the pipeline and commit what DVC recorded."""
+    params = root / "params.yaml"
+    assert old in params.read_text(), old
+    params.write_text(params.read_text().replace(old, new))
+    git("commit", "-qam", f"params: {new}", cwd=root)
+    run([sys.executable, "-m", "dvc", "repro", "-q"], root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "train", cwd=root)
+
+
 def make_template_repo(base: Path) -> Path:
     """A repository made from the template with two local DVC remotes under base/remotes."""
     root = base / "repo"

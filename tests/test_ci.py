@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, run
+from conftest import git, retrain, run
 from fake_github import FakeGitHub
 
 pytestmark = pytest.mark.slow
@@ -131,12 +131,7 @@ def test_failed_gate_is_annotated(repo, fake):
 
 def test_new_version_missing_from_candidates(repo, fake):
     git("checkout", "-q", "-b", "v2", cwd=repo)
-    params = repo / "params.yaml"
-    params.write_text(params.read_text().replace("n_estimators: 60", "n_estimators: 30"))
-    git("commit", "-qam", "fewer trees", cwd=repo)
-    run([sys.executable, "-m", "dvc", "repro", "-q"], repo)
-    git("add", "-A", cwd=repo)
-    git("commit", "-qm", "train", cwd=repo)
+    retrain(repo, "n_estimators: 60", "n_estimators: 30")
     modelreg(repo, "register", MODEL, "--no-push", "--commit")
     fake.add_pull(4, git("rev-parse", "HEAD", cwd=repo).strip(), git("rev-parse", "main", cwd=repo).strip(), "alice")
     result = ci(repo, fake, "check", event=fake.event(4))

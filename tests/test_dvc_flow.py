@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import git, run
+from conftest import git, retrain, run
 
 pytestmark = pytest.mark.slow
 MODEL = "churn-classifier"
@@ -240,11 +240,7 @@ def test_validate_dvc_catches_a_wrong_md5(trained_repo):
 
 
 def test_validate_dvc_checks_each_version_against_the_commit_that_registered_it(trained_repo):
-    params = trained_repo / "params.yaml"
-    params.write_text(params.read_text().replace("n_estimators: 60", "n_estimators: 70"))
-    git("commit", "-qam", "more trees", cwd=trained_repo)
-    run([sys.executable, "-m", "dvc", "repro", "-q"], trained_repo)
-    git("commit", "-qam", "retrain, not registered yet", cwd=trained_repo)
+    retrain(trained_repo, "n_estimators: 60", "n_estimators: 70")  # not registered yet
     modelreg(trained_repo, "validate", "--dvc")  # v1.0.0 matches the dvc.lock it was registered with
     modelreg(trained_repo, "register", MODEL, "--no-push")
     modelreg(trained_repo, "validate", "--dvc", "--base", "HEAD")  # the new version matches the workspace

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import copy_env, git, run
+from conftest import copy_env, git, retrain, run
 from s3_support import FlakyProxy
 
 pytestmark = pytest.mark.slow
@@ -81,13 +81,8 @@ def registry_data(root: Path) -> dict:
     return yamlread.load((root / REGISTRY).read_text(), "r")[0]
 
 
-def retrain(root: Path, trees: int) -> None:
-    params = root / "params.yaml"
-    params.write_text(params.read_text().replace("n_estimators: 60", f"n_estimators: {trees}"))
-    git("commit", "-qam", f"{trees} trees", cwd=root)
-    run([sys.executable, "-m", "dvc", "repro", "-q"], root)
-    git("add", "-A", cwd=root)
-    git("commit", "-qm", "train", cwd=root)
+def retrain_trees(root: Path, trees: int) -> None:
+    retrain(root, "n_estimators: 60", f"n_estimators: {trees}")
 
 
 def artifact_md5(root: Path) -> str:
@@ -95,7 +90,7 @@ def artifact_md5(root: Path) -> str:
 
 
 def test_register_release_and_pull_through_s3(s3_repo, s3, tmp_path):
-    retrain(s3_repo, 80)
+    retrain_trees(s3_repo, 80)
     digest = artifact_md5(s3_repo)
     modelreg(s3_repo, "register", MODEL, "--commit")
     assert stored(s3, s3.candidates, digest) and not stored(s3, s3.registry, digest)
@@ -109,7 +104,7 @@ def test_register_release_and_pull_through_s3(s3_repo, s3, tmp_path):
 
 
 def test_endpoint_down_during_register_records_nothing_and_a_retry_completes(s3_repo, s3):
-    retrain(s3_repo, 70)
+    retrain_trees(s3_repo, 70)
     digest = artifact_md5(s3_repo)
     before = (s3_repo / REGISTRY).read_bytes()
     s3.proxy.down()
@@ -125,7 +120,7 @@ def test_endpoint_down_during_register_records_nothing_and_a_retry_completes(s3_
 
 
 def test_endpoint_dying_in_the_middle_of_a_push(s3_repo, s3):
-    retrain(s3_repo, 150)
+    retrain_trees(s3_repo, 150)
     digest = artifact_md5(s3_repo)
     before = (s3_repo / REGISTRY).read_bytes()
     s3.proxy.cut_after = s3.proxy.sent + 256 * 1024  # after 256 KiB of the upload
@@ -165,7 +160,7 @@ def test_pull_with_the_endpoint_down_writes_nothing(s3_repo, s3, tmp_path):
 
 
 def test_a_slow_endpoint_is_slow_not_wrong(s3_repo, s3, tmp_path):
-    retrain(s3_repo, 40)
+    retrain_trees(s3_repo, 40)
     digest = artifact_md5(s3_repo)
     s3.proxy.delay = 0.02  # 20 ms per 64 KiB chunk, each way
     started = __import__("time").monotonic()

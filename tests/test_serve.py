@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import git, run
+from conftest import git, retrain, run
 
 pytestmark = pytest.mark.slow
 MODEL = "churn-classifier"
@@ -46,12 +46,7 @@ def deployment(trained_repo):
     git("remote", "add", "origin", str(origin), cwd=trained_repo)
     modelreg(trained_repo, "promote", MODEL, "v1.0.0", "--to", "production", "--reason", "first", "--commit")
     copy_to_registry(trained_repo, "v1.0.0")
-    params = trained_repo / "params.yaml"
-    params.write_text(params.read_text().replace("max_depth: 6", "max_depth: 9"))
-    git("commit", "-qam", "deeper", cwd=trained_repo)
-    run([sys.executable, "-m", "dvc", "repro", "-q"], trained_repo)
-    git("add", "-A", cwd=trained_repo)
-    git("commit", "-qm", "train", cwd=trained_repo)
+    retrain(trained_repo, "max_depth: 6", "max_depth: 9")
     modelreg(trained_repo, "register", MODEL, "--commit")
     copy_to_registry(trained_repo, "v1.1.0")
     git("push", "-q", "origin", "main", cwd=trained_repo)
