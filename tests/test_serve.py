@@ -210,3 +210,34 @@ def test_github_contents_source_polls_with_etags(httpserver):
     content["text"] = "schema: 1\nmodels: {a: {}}\n"
     assert source.poll() == content["text"]
     assert [s[0] is None for s in seen] == [True, False, False, False] and seen[0][1] == "Bearer t"
+
+
+def test_file_source_and_follower_keep_serving_through_a_bad_update(tmp_path):
+    from modelreg.serving.models import Follower, ModelTable
+    from modelreg.serving.sources import FileSource
+
+    from conftest import SAMPLE
+
+    path = tmp_path / "registry.yaml"
+    path.write_text(SAMPLE)
+    source = FileSource(path)
+    loaded = []
+
+    def loader(answer):
+        if answer.version == "v1.0.0":
+            raise ValueError("bytes failed verification")
+        loaded.append(answer.version)
+        return object()
+
+    table = ModelTable(["churn-classifier"], "production", "registry.yaml", loader)
+    follower = Follower(table, source, interval=60, retry_every=2)
+    assert follower.poll_once() == ["churn-classifier - -> v1.2.0"]
+    assert follower.poll_once() == []  # unchanged file: nothing read twice
+    path.write_text(SAMPLE.replace("production: v1.2.0", "production: v1.0.0"))
+    assert follower.poll_once() == []  # the new version fails to load ...
+    assert table.get("churn-classifier").version == "v1.2.0"  # ... and the old one keeps serving
+    assert "failed verification" in table.status["churn-classifier"].last_error
+    follower.poll_once()  # unchanged, but a failure is retried every `retry_every` polls
+    assert loaded == ["v1.2.0"] and table.status["churn-classifier"].failed_md5 is not None
+    path.write_text("not: [valid")
+    assert follower.poll_once() == [] and table.get("churn-classifier").version == "v1.2.0"
