@@ -103,7 +103,7 @@ def _refuse_unless_committed(root: Path, out, path: str) -> None:
     if not out.stage:
         return
     lock = dvcfiles.read_lock(root)
-    outputs = {o["path"].rstrip("/") for s in lock.values() for o in s.outs}
+    outputs = dvcfiles.outputs(lock)
     stage = lock[out.stage]
     code = [d["path"] for d in stage.deps if d["path"].rstrip("/") not in outputs
             and not (root / (d["path"] + ".dvc")).exists()]
@@ -119,7 +119,7 @@ def _data_lineage(root: Path, lock) -> dict | None:
         return None
     from .adapters import dvcfiles
 
-    outputs = {o["path"].rstrip("/") for s in dvcfiles.read_lock(root).values() for o in s.outs}
+    outputs = dvcfiles.outputs(dvcfiles.read_lock(root))
     for dep in lock.deps:
         dep_path = dep["path"].rstrip("/")
         if dep.get("md5") and (dep_path in outputs or (root / (dep_path + ".dvc")).exists()):
@@ -164,17 +164,21 @@ def _cache_dir() -> Path:
 def load(name: str, stage: str | None = "production", version: str | None = None, remote: str = "registry",
          registry: str | None = None, trusted: list[str] | None = None) -> Any:
     """Fetch, verify and load a model. Bytes are checked against the registry's md5 before loading."""
-    from .adapters import dvc
-
     ref = Reference(name, version=version) if version else Reference(name, stage=stage)
     answer = resolve_reference(ref, registry)
-    registry_path = store.find_registry(registry)
-    target = _cache_dir() / answer.md5 / Path(answer.path).name
-    if not answer.md5.endswith(".dir") and target.exists() and dvc.md5_file(target) == answer.md5:
-        pass  # verified cached copy
-    else:
-        dvc.pull(_root_of(registry_path), answer.md5, target, remote=remote, size=answer.size)
+    target = cached_artifact(_root_of(store.find_registry(registry)), answer, remote)
     return load_verified(target, answer.format, trusted)
+
+
+def cached_artifact(root: Path, answer: Resolved, remote: str = "registry") -> Path:
+    """The artifact in the local cache, keyed by md5: a cached file is re-verified before it is used,
+    anything else (or a directory) is pulled and verified again."""
+    from .adapters import dvc
+
+    target = _cache_dir() / answer.md5 / Path(answer.path).name
+    if answer.md5.endswith(".dir") or not (target.exists() and dvc.md5_file(target) == answer.md5):
+        dvc.pull(root, answer.md5, target, remote=remote, size=answer.size)
+    return target
 
 
 def load_verified(path: Path, fmt: str | None, trusted: list[str] | None = None) -> Any:

@@ -172,8 +172,7 @@ def render(text: str, old: dict, new: dict) -> str:
     """The text of `new`, written as a minimal edit of `text` (which parses to `old`)."""
     root = compose(text)
     if not isinstance(root, MappingNode) or not root.value or root.flow_style:
-        return "\n".join(block_lines(k, v, 0)[0] if _is_leaf(v) else "\n".join(block_lines(k, v, 0))
-                         for k, v in new.items()) + "\n"
+        return "\n".join(line for key, value in new.items() for line in block_lines(key, value, 0)) + "\n"
     editor = _Editor(text)
     editor.mapping(root, old, new)
     result = text

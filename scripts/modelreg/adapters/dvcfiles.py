@@ -60,6 +60,11 @@ def read_lock(root: Path, text: str | None = None) -> dict[str, StageLock]:
     return stages
 
 
+def outputs(lock: dict[str, StageLock]) -> set[str]:
+    """Every path some stage of dvc.lock produces: data, as opposed to code kept in git."""
+    return {out["path"].rstrip("/") for stage in lock.values() for out in stage.outs}
+
+
 def _norm(path: str) -> str:
     return str(Path(path).as_posix()).rstrip("/")
 

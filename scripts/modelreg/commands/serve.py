@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
                            if args.stage in m.stages]
     if not names:
         raise UsageError(f"no model has a {args.stage} version in {source.name}; name the models to serve")
-    cache = Path(os.environ.get("MODELREG_CACHE") or Path.home() / ".cache" / "modelreg") / "artifacts"
-    table = ModelTable(names, args.stage, source.name, artifact_loader(root, cache, args.remote))
+    table = ModelTable(names, args.stage, source.name, artifact_loader(root, args.remote))
     table.update(text)
     follower = Follower(table, source, args.poll_seconds, text=text)
     follower.start()

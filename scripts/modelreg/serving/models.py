@@ -101,16 +101,12 @@ def _metrics(text: str, name: str, version: str, registry_name: str) -> dict:
         return {}
 
 
-def artifact_loader(root: Path, cache: Path, remote: str) -> Loader:
-    """Pull by md5 into a cache (verified), then load; a cached copy is re-verified before use."""
+def artifact_loader(root: Path, remote: str) -> Loader:
+    """Fetch by md5 through the verified local cache (see api.cached_artifact), then load."""
     def load(answer: Resolved) -> Any:
-        from ..adapters import dvc
-        from ..api import load_verified
+        from ..api import cached_artifact, load_verified
 
-        target = cache / answer.md5 / Path(answer.path).name
-        if answer.md5.endswith(".dir") or not (target.exists() and dvc.md5_file(target) == answer.md5):
-            dvc.pull(root, answer.md5, target, remote=remote, size=answer.size)
-        return load_verified(target, answer.format)
+        return load_verified(cached_artifact(root, answer, remote), answer.format)
     return load
 
 
