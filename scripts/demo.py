@@ -133,7 +133,7 @@ class Demo:
                  "sample = json.load(open('models/churn-classifier/sample.json')); "
                  "print('churn probability:', model.predict_proba(sample['rows'])[:, 1].round(3))\"")
         self.say("The deploy job of the release workflow does the same for every model in production:")
-        self.run("python -m modelreg.deploy --stage production")
+        self.run("modelreg deploy --stage production")
 
         self.step("Train v3, a weak model: the production gate refuses it, and nothing changes")
         self.set_params(n_estimators=3, max_depth=2)

@@ -66,10 +66,10 @@ def gto_repo(path: Path, text: str, bin_dir: Path) -> None:
     The first commit is a DVC repository whose dvc.yaml declares every model as an artifact (one small
     DVC-tracked file, pushed to a local remote), so `dvc artifacts get --stage` can fetch real bytes.
     """
-    from modelreg import store
-    from modelreg.registry import Registry
+    from modelreg.adapters import registry_file
+    from modelreg.core.registry import Registry
 
-    registry = Registry(store.parse(text, "r")[0])
+    registry = Registry(registry_file.parse(text, "r")[0])
     subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
     (path / "model.bin").write_bytes(os.urandom(1 << 16))
@@ -102,15 +102,15 @@ def gto_repo(path: Path, text: str, bin_dir: Path) -> None:
 
 def mlflow_store(python: Path, path: Path, text: str) -> str:
     """An MLflow sqlite registry with the same models, versions and aliases (rows cloned from a real one)."""
-    from modelreg import store
-    from modelreg.registry import Registry
+    from modelreg.adapters import registry_file
+    from modelreg.core.registry import Registry
 
     uri = f"sqlite:///{path}"
     seed = ("from mlflow import MlflowClient; c = MlflowClient(tracking_uri='URI', registry_uri='URI'); "
             "c.create_registered_model('seed'); c.create_model_version('seed', '/tmp/model', run_id=None); "
             "c.set_registered_model_alias('seed', 'production', '1')").replace("URI", uri)
     subprocess.run([str(python), "-c", seed], check=True, capture_output=True)
-    registry = Registry(store.parse(text, "r")[0])
+    registry = Registry(registry_file.parse(text, "r")[0])
     with sqlite3.connect(path) as db:
         db.row_factory = sqlite3.Row
         model_row = dict(db.execute("select * from registered_models where name='seed'").fetchone())

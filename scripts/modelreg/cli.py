@@ -9,7 +9,7 @@ import sys
 
 from . import __version__
 from .commands import COMMANDS
-from .problems import EXIT_USAGE, ModelregError
+from .core.problems import EXIT_USAGE, ModelregError
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

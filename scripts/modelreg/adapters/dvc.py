@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
-from ..problems import ModelregError
+from ..core.problems import ModelregError
 
 CANDIDATES = "candidates"
 REGISTRY = "registry"
@@ -41,6 +41,18 @@ def stage_status(root: Path, stage: str) -> dict:
             return repo.status(targets=[stage], with_deps=True)
         except _errors() as error:
             raise ModelregError(f"dvc status {stage} failed: {_describe(error)}") from None
+
+
+def add(root: Path, path: str):
+    """`dvc add` a file or folder; returns DVC's record of it (md5, size)."""
+    from . import dvcfiles
+
+    with open_repo(root) as repo:
+        repo.add(path)
+    record = dvcfiles.find_out(root, path)
+    if record is None:
+        raise ModelregError(f"dvc add {path} left no record")
+    return record
 
 
 def push(root: Path, path: str, remote: str) -> None:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import yamlread
-from ..problems import ModelregError, Problem
+from ..core import yamlread
+from ..core.problems import ModelregError, Problem
 
 
 @dataclass

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from ..problems import ModelregError
+from ..core.problems import ModelregError
 
 
 def run(args: list[str], cwd: Path | str | None = None, check: bool = True) -> str:
@@ -68,7 +68,7 @@ def first_commit_containing(text: str, path: str, cwd: Path | str | None = None)
 
 def tags(cwd: Path | str | None = None) -> dict:
     """Every tag: name -> ExistingTag (target commit, tagger date, message)."""
-    from ..ci.tags import ExistingTag
+    from ..core.tags import ExistingTag
 
     fields = "%(refname:strip=2)%00%(objecttype)%00%(*objectname)%00%(objectname)%00%(taggerdate:unix)%00%(contents)"
     out = run(["for-each-ref", "refs/tags", f"--format={fields}%01"], cwd)
@@ -125,3 +125,55 @@ def push_tags(names: list[str], remote: str, cwd: Path | str | None = None, toke
         except ModelregError as error:
             raise ModelregError(f"{error.problems[0].message}; run the release again: it only adds what is "
                                 "missing") from None
+
+
+def current_branch(cwd: Path | str | None = None) -> str:
+    return run(["rev-parse", "--abbrev-ref", "HEAD"], cwd).strip()
+
+
+def branch_exists(branch: str, cwd: Path | str | None = None) -> bool:
+    return bool(run(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], cwd, check=False).strip())
+
+
+def commit_on_branch(root: Path, relative: str, text: str, branch: str, message: str) -> str:
+    """A new branch whose one commit is HEAD with `relative` replaced by `text`.
+
+    Built with plumbing in a private index, so the working tree, the index and
+    the current branch stay exactly as they were.
+    """
+    if branch_exists(branch, root):
+        raise ModelregError(f"branch {branch} already exists; delete it or merge its pull request first")
+
+    def plumbing(args: list[str], env: dict | None = None, stdin: str | None = None) -> str:
+        result = subprocess.run(["git", *args], cwd=root, env=env, input=stdin, text=True, capture_output=True)
+        if result.returncode != 0:
+            raise ModelregError(f"git {args[0]} failed: {result.stderr.strip()}")
+        return result.stdout.strip()
+
+    blob = plumbing(["hash-object", "-w", "--stdin"], stdin=text)
+    index = Path(plumbing(["rev-parse", "--git-dir"])) / f"modelreg-index-{os.getpid()}"
+    index = index if index.is_absolute() else root / index
+    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+    try:
+        plumbing(["read-tree", "HEAD"], env)
+        plumbing(["update-index", "--cacheinfo", f"100644,{blob},{relative}"], env)
+        tree = plumbing(["write-tree"], env)
+    finally:
+        index.unlink(missing_ok=True)
+    commit = plumbing(["commit-tree", tree, "-p", "HEAD", "-F", "-"], stdin=message)
+    run(["update-ref", f"refs/heads/{branch}", commit, ""], root)
+    return commit
+
+
+def origin_repository(root: Path) -> str | None:
+    """OWNER/REPO of a GitHub origin remote, or None."""
+    import re
+
+    url = run(["remote", "get-url", "origin"], root, check=False).strip()
+    match = re.search(r"github\.com[:/]([^/]+/[^/]+?)(?:\.git)?$", url)
+    return match.group(1) if match else None
+
+
+def git_dir(root: Path) -> Path:
+    path = Path(run(["rev-parse", "--git-dir"], root).strip())
+    return path if path.is_absolute() else root / path

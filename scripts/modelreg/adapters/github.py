@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ..ci.approvals import Review
-from ..problems import ModelregError
+from ..core.approvals import Review
+from ..core.problems import ModelregError
 
 DEFAULT_API = "https://api.github.com"
 
@@ -25,10 +25,14 @@ class Settings:
     timeout: int = 30  # seconds per request; PyGithub retries timeouts and 5xx three times
 
     @classmethod
-    def from_env(cls) -> "Settings | None":
-        """None when there is no token or repository: callers then skip what needs GitHub and say so."""
-        token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
-        repository = os.environ.get("GITHUB_REPOSITORY")
+    def from_env(cls, repository: str | None = None) -> "Settings | None":
+        """None when there is no token or repository: callers then skip what needs GitHub and say so.
+
+        This module is the only place that reads GitHub settings from the environment;
+        `repository` is the fallback when $GITHUB_REPOSITORY is unset (e.g. from origin's URL).
+        """
+        token = token_from_env()
+        repository = os.environ.get("GITHUB_REPOSITORY") or repository
         if not token or not repository:
             return None
         return cls(repository, token, os.environ.get("GITHUB_API_URL") or DEFAULT_API,
@@ -39,6 +43,32 @@ class Settings:
     def web_url(self) -> str:
         server = os.environ.get("GITHUB_SERVER_URL") or "https://github.com"
         return f"{server}/{self.repository}"
+
+
+def token_from_env() -> str | None:
+    return os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
+
+
+def repository_from_env() -> str | None:
+    return os.environ.get("GITHUB_REPOSITORY") or None
+
+
+def api_url_from_env() -> str:
+    return os.environ.get("GITHUB_API_URL") or DEFAULT_API
+
+
+def web_url_from_env() -> str | None:
+    """https://github.com/OWNER/REPO of the repository Actions runs for, or None outside Actions."""
+    repository = os.environ.get("GITHUB_REPOSITORY")
+    if not repository:
+        return None
+    return f"{os.environ.get('GITHUB_SERVER_URL') or 'https://github.com'}/{repository}"
+
+
+def from_env(repository: str | None = None) -> "GitHub | None":
+    """A client from the environment's token and repository, or None when either is missing."""
+    settings = Settings.from_env(repository)
+    return GitHub(settings) if settings else None
 
 
 class GitHub:

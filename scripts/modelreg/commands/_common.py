@@ -1,14 +1,11 @@
-"""Wiring shared by the commands: finding and loading the registry, writing and committing."""
+"""Wiring shared by the commands: options, finding and loading the registry, printing a change."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from contextlib import contextmanager
-
-from .. import store
-from ..problems import Refusal, UsageError
+from ..adapters import registry_file
+from ..core.problems import UsageError
 
 
 def add_registry_option(parser: argparse.ArgumentParser) -> None:
@@ -20,74 +17,74 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-def load(args: argparse.Namespace, check: bool = True) -> store.Loaded:
-    return store.load(store.find_registry(getattr(args, "registry", None)), check=check)
+def add_change_options(parser: argparse.ArgumentParser) -> None:
+    """--reason, --by and how to record the change (write, --commit or --pr): promote, archive, rollback."""
+    parser.add_argument("--reason", help="why; kept in history (required)")
+    parser.add_argument("--by", help="who asks for it (default: $MODELREG_USER, $GITHUB_ACTOR or git user.name)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--commit", action="store_true", help="commit the edit with a descriptive message")
+    mode.add_argument("--pr", action="store_true",
+                      help="propose it on a new branch as a pull request (needs GITHUB_TOKEN to open it)")
+    add_registry_option(parser)
+
+
+def load(args: argparse.Namespace, check: bool = True) -> registry_file.Loaded:
+    return registry_file.load(registry_file.find_registry(getattr(args, "registry", None)), check=check)
 
 
 def load_model(args: argparse.Namespace):
     """(registry, model) for args.name, or a refusal that lists the models there are."""
-    from ..registry import Registry
+    from ..core.problems import ModelregError
+    from ..core.registry import Registry
 
     registry = Registry(load(args).data)
     model = registry.model(args.name)
     if model is None:
-        from ..problems import ModelregError
-
         raise ModelregError(f"no model named '{args.name}' (models: {', '.join(registry.model_names) or 'none'})")
     return registry, model
 
 
 def resolve_args(args: argparse.Namespace):
     """(answer, registry path) for args.reference and --stage, through resolve's fast path."""
-    from ..lookup import parse_reference, resolve
+    from ..core.lookup import parse_reference, resolve
 
     ref = parse_reference(args.reference, args.stage)
-    path = store.find_registry(args.registry)
-    return resolve(store.read_text(path), ref, store.display_name(path)), path
-
-
-def repo_root(loaded: store.Loaded) -> Path:
-    """The repository a registry belongs to: the folder above models/."""
-    return loaded.path.resolve().parent.parent
-
-
-def write_change(args: argparse.Namespace, loaded: store.Loaded, new: dict, title: str, reason: str,
-                 action: str, model: str, version: str) -> int:
-    """Check and write the change (or propose it as a pull request), and commit it when asked."""
-    message = f"{title}\n\n{reason}"
-    if getattr(args, "pr", False):
-        from ..proposal import propose
-
-        text, events = store.apply(loaded, new, dry_run=True)
-        for event in events:
-            print(event.describe())
-        return propose(loaded, new, text, events, action=action, model=model, version=version, title=title,
-                       reason=reason, requester=getattr(args, "by_user", "") or "")
-    _, events = store.apply(loaded, new)
-    for event in events:
-        print(event.describe())
-    print(f"wrote {loaded.display}")
-    if getattr(args, "commit", False):
-        from ..adapters import git
-
-        root = repo_root(loaded)
-        sha = git.commit([str(loaded.path.resolve().relative_to(root))], message, cwd=root)
-        print(f"committed {sha[:12]}: {title}")
-    else:
-        print("review it with `git diff`, then commit (or pass --commit, or --pr to open a pull request)")
-    return 0
-
-
-@contextmanager
-def placed(loaded: store.Loaded):
-    """Give refusals from pure code the registry's file name and line numbers."""
-    try:
-        yield
-    except Refusal as refusal:
-        raise refusal.at(loaded.display, loaded.root) from None
+    path = registry_file.find_registry(args.registry)
+    return resolve(registry_file.read_text(path), ref, registry_file.display_name(path)), path
 
 
 def require_reason(reason: str | None) -> str:
     if reason is None or not reason.strip():
         raise UsageError("--reason is required: say why; it is kept in history and shown in review")
     return reason
+
+
+def requester(args: argparse.Namespace, loaded: registry_file.Loaded) -> str:
+    from ..adapters import git
+
+    return args.by or git.user(loaded.repo)
+
+
+def mode_of(args: argparse.Namespace) -> str:
+    from ..flows import change
+
+    return change.PROPOSE if getattr(args, "pr", False) else change.COMMIT if getattr(args, "commit", False) \
+        else change.WRITE
+
+
+def write_change(args: argparse.Namespace, loaded: registry_file.Loaded, new: dict, intent) -> int:
+    """Record a prepared change as the command line asked, and say what happened."""
+    from ..flows import change
+
+    outcome = change.apply(loaded, new, intent, mode=mode_of(args))
+    for event in outcome.events:
+        print(event.describe())
+    if outcome.proposed:
+        print("\n".join(outcome.messages))
+        return 0
+    print(f"wrote {loaded.display}")
+    if outcome.commit:
+        print(f"committed {outcome.commit[:12]}: {intent.title}")
+    else:
+        print("review it with `git diff`, then commit (or pass --commit, or --pr to open a pull request)")
+    return 0

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import ops
-from ..adapters import git
-from ._common import load, placed, repo_root, require_reason, write_change
-from .promote import add_change_options
+from ._common import add_change_options, load, require_reason, requester, write_change
 
 
 def add_parser(sub) -> None:
@@ -19,10 +16,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..flows import change
+
     reason = require_reason(args.reason)
     loaded = load(args)
-    args.by_user = args.by or git.user(repo_root(loaded))
-    with placed(loaded):
-        new = ops.archive(loaded.data, args.name, args.version, reason)
-    return write_change(args, loaded, new, f"Archive {args.name} {args.version}", reason, "archive", args.name,
-                        args.version)
+    new, intent = change.archive(loaded, args.name, args.version, reason, requester(args, loaded))
+    return write_change(args, loaded, new, intent)

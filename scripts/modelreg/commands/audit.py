@@ -6,9 +6,9 @@ import argparse
 import csv
 import sys
 
-from ..problems import ModelregError
-from ..render import emit_json, table
-from ._common import add_registry_option, load, repo_root
+from ..core.problems import ModelregError
+from ..views.terminal import emit_json, table
+from ._common import add_registry_option, load
 
 
 def add_parser(sub) -> None:
@@ -26,8 +26,9 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..adapters import git
-    from ..audit import gather, parse_time, state_at
-    from ..registry import Registry
+    from ..core.timeline import parse_time, state_at
+    from ..flows.audit import gather
+    from ..core.registry import Registry
 
     loaded = load(args)
     registry = Registry(loaded.data)
@@ -37,11 +38,11 @@ def run(args: argparse.Namespace) -> int:
     moment = parse_time(args.at) if args.at else None
     github = None
     if args.github:
-        from .ci import _github
+        from ..adapters import github as github_api
 
-        github = _github()
-    root = git.toplevel(repo_root(loaded))
-    changes = gather(root, str(loaded.path.resolve().relative_to(root)), registry, names, github)
+        github = github_api.from_env()
+    root = git.toplevel(loaded.repo)
+    changes = gather(root, loaded.relative_to(root), registry, names, github)
     if moment is not None:
         state = state_at(changes, moment)
         rows = [change.row() for _, change in sorted(state.items())]

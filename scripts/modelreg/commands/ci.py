@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
-from ..problems import ModelregError, UsageError
+from ..core.problems import ModelregError, UsageError
 from ._common import add_registry_option
 
 
@@ -31,54 +30,31 @@ def add_parser(sub) -> None:
 
 
 def _paths(args) -> tuple[Path, str]:
-    from .. import store
-    from ..adapters import git
+    from ..adapters import git, registry_file
 
-    path = store.find_registry(args.registry).resolve()
+    path = registry_file.find_registry(args.registry).resolve()
     root = git.toplevel(path.parent)
-    return root, str(path.relative_to(root))
-
-
-def _event() -> dict | None:
-    path = os.environ.get("GITHUB_EVENT_PATH")
-    if not path:
-        return None
-    try:
-        return json.loads(Path(path).read_text("utf-8"))
-    except (OSError, ValueError) as error:
-        raise ModelregError(f"{path}: cannot read the event payload: {error}") from None
-
-
-def _github():
-    from ..adapters.github import GitHub, Settings
-
-    settings = Settings.from_env()
-    return GitHub(settings) if settings else None
-
-
-def _summary(markdown: str) -> None:
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if target:
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.write(markdown + "\n")
+    return root, path.relative_to(root).as_posix()
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from ..ci import check, report
+    from ..adapters import actions, github as github_api
+    from ..flows import check
+    from ..views import report
 
     root, relative = _paths(args)
-    event = _event()
+    event = actions.event()
     pr = check.pull_request_from_event(event) if event and "pull_request" in event else None
     base = args.base or (pr.base_sha if pr else None)
     if base is None:
         raise UsageError("say what to compare with: --base REV (e.g. --base main), or run on a pull_request event")
-    github = _github() if pr else None
+    github = github_api.from_env() if pr else None
     skip_remote = args.no_remote or os.environ.get("MODELREG_NO_REMOTE", "").lower() in ("1", "true", "yes")
     result = check.run(root, relative, base, pr=pr, github=github, check_remote=not skip_remote)
     if not pr or not github:
         result.notes.append("no sticky comment and no approval check: not running on a pull request with a token")
     body = result.markdown(pr)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
+    if actions.running_in_actions():
         for problem in result.problems:
             print(report.annotation(problem))
     else:
@@ -88,7 +64,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(event_.describe())
     for missing in result.missing:
         print(f"missing: {missing}")
-    _summary(body)
+    actions.add_summary(body)
     if pr and github and not args.no_comment:
         try:
             github.upsert_comment(pr.number, report.COMMENT_MARKER, body)
@@ -99,21 +75,21 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    from ..ci import release
+    from ..adapters import actions, github as github_api, notifier
+    from ..flows import release
 
     root, relative = _paths(args)
-    github = _github()
-    token = os.environ.get("GITHUB_TOKEN") if github else None
-    from ..notify import ENV, targets
+    github = github_api.from_env()
+    token = github.settings.token if github else None
 
     result = release.run(root, relative, push_to=None if args.no_push else args.push_to,
                          copy_artifacts=not args.no_copy, github=github, token=token, dry_run=args.dry_run,
-                         notify_urls=targets(os.environ.get(ENV)))
+                         notify_urls=notifier.targets(os.environ.get(notifier.ENV)))
     text = result.summary()
     if args.dry_run:
         text = text.replace("Tags created:", "Tags to create:")
     print(text, end="")
     if not github:
         print("(no GitHub token: releases and pull request details were skipped)")
-    _summary(text)
+    actions.add_summary(text)
     return 0

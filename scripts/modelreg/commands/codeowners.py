@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from ..codeowners import render
-from ..problems import ModelregError, Problem
-from ..registry import Registry
-from ._common import add_registry_option, load, repo_root
+from ..views.codeowners import codeowners_text
+from ..core.problems import ModelregError, Problem
+from ..core.registry import Registry
+from ._common import add_registry_option, load
 
 
 def add_parser(sub) -> None:
@@ -19,9 +19,9 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     loaded = load(args)
-    root = repo_root(loaded)
+    root = loaded.repo
     target = root / ".github" / "CODEOWNERS"
-    text = render(Registry(loaded.data), str(loaded.path.resolve().relative_to(root)))
+    text = codeowners_text(Registry(loaded.data), loaded.relative_to(root))
     current = target.read_text("utf-8") if target.exists() else None
     if current == text:
         print(f"{target.relative_to(root)} is up to date")
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         raise ModelregError([Problem(".github/CODEOWNERS", None, None, "", "out of date with the registry's owners",
                                      "run modelreg codeowners")])
     target.parent.mkdir(parents=True, exist_ok=True)
-    from ..store import write_atomic
+    from ..adapters.registry_file import write_atomic
 
     write_atomic(target, text)
     print(f"wrote {target.relative_to(root)}")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..compare import compare, markdown, rows
-from ..problems import ModelregError
-from ..render import emit_json, number, table
+from ..core.compare import compare
+from ..views.markdown import comparison_markdown, rows
+from ..core.problems import ModelregError
+from ..views.format import number
+from ..views.terminal import emit_json, table
 from ._common import add_registry_option, load_model
 
 
@@ -32,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit_json(result.as_dict())
     elif args.format == "markdown":
-        print(markdown(result), end="")
+        print(comparison_markdown(result), end="")
     else:
         headers, body = rows(result)
         baseline = f"deltas vs {result.baseline.name} (production)" if result.baseline else "no production version"

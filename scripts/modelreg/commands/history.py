@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from ..render import emit_json, table
+from ..views.terminal import emit_json, table
 from ._common import add_json_option, add_registry_option, load_model
 
 

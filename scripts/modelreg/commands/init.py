@@ -6,7 +6,7 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
-from ..problems import ModelregError
+from ..core.problems import ModelregError
 
 
 def add_parser(sub) -> None:
@@ -17,13 +17,13 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import store
+    from ..adapters import registry_file
     from ..adapters import dvcfiles, git
-    from ..api import FORMATS_BY_SUFFIX
-    from ..codeowners import render
-    from ..edit import block_lines
-    from ..registry import NAME_RE, Registry
-    from ..schema import schema_text
+    from ..core.formats import FORMATS_BY_SUFFIX
+    from ..views.codeowners import codeowners_text
+    from ..core.edit import block_lines
+    from ..core.registry import NAME_RE, Registry
+    from ..core.schema import schema_text
 
     root = git.toplevel(Path.cwd())
     artifacts = (dvcfiles.read_dvc_yaml(root).get("artifacts") or {}) if (root / "dvc.yaml").exists() else {}
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
                  "format": FORMATS_BY_SUFFIX.get(Path(spec["path"]).suffix, "directory"),
                  "owners": list(args.owner), "stages": {}, "versions": {}, "history": []}
         models[str(name)] = {k: v for k, v in model.items() if v != "" or k != "description"}
-    lines = [store.SCHEMA_LINE,
+    lines = [registry_file.SCHEMA_LINE,
              "# The model registry: which versions exist and which version holds each stage.",
              "# Change it with modelreg register | promote | archive | rollback, in a pull request.",
              "schema: 1"]
@@ -46,13 +46,13 @@ def run(args: argparse.Namespace) -> int:
     registry_text = "\n".join(lines) + "\n"
     existing = root / "models" / "registry.yaml"
     # the registry that is there decides the owners and artifacts; otherwise the one made from dvc.yaml
-    registry = Registry(store.load(existing).data if existing.exists()
-                        else store.parse(registry_text, "models/registry.yaml")[0])
+    registry = Registry(registry_file.load(existing).data if existing.exists()
+                        else registry_file.parse(registry_text, "models/registry.yaml")[0])
     templates = resources.files("modelreg").joinpath("templates")
     files: dict[str, str] = {
         "models/registry.yaml": registry_text,
         "models/registry.schema.json": schema_text(),
-        ".github/CODEOWNERS": render(registry),  # matches the registry that is (or will be) there
+        ".github/CODEOWNERS": codeowners_text(registry),  # matches the registry that is (or will be) there
         ".github/zizmor.yml": templates.joinpath("zizmor.yml").read_text("utf-8"),
         ".pre-commit-config.yaml": PRE_COMMIT,
     }
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _declare_artifacts(root: Path, registry, artifacts: dict) -> list[str]:
     """Add the registry's models to dvc.yaml's artifacts: section, as a minimal edit of the file."""
-    from .. import edit, yamlread
+    from ..core import edit, yamlread
 
     missing = {model.name: {"path": model.path, "type": "model", **({"desc": model.description}
                                                                       if model.description else {})}
@@ -95,7 +95,7 @@ def _declare_artifacts(root: Path, registry, artifacts: dict) -> list[str]:
     if not isinstance(old, dict):
         raise ModelregError("dvc.yaml is not a mapping; add an artifacts: section by hand")
     new = {**old, "artifacts": {**(old.get("artifacts") or {}), **missing}}
-    result = edit.render(text, old, new) if old else edit.render("{}\n", {}, new)
+    result = edit.rewrite(text, old, new) if old else edit.rewrite("{}\n", {}, new)
     if yamlread.load(result, "dvc.yaml")[0] != new:  # the same safety net as registry writes
         raise ModelregError("could not add the artifacts: section to dvc.yaml as a minimal edit; add it by hand")
     path.write_text(result, "utf-8")

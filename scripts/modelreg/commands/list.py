@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..registry import Registry
-from ..render import emit_json, table
+from ..core.registry import Registry
+from ..views.terminal import emit_json, table
 from ._common import add_json_option, add_registry_option, load
 
 

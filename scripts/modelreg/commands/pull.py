@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..render import emit_json
+from ..views.terminal import emit_json
 from ._common import add_json_option, add_registry_option, resolve_args
 
 
@@ -21,11 +21,12 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import pull
+    from ..adapters import registry_file
+    from ..flows.artifacts import pull
 
     answer, path = resolve_args(args)
     target = pull(answer, Path(args.output) if args.output else None, remote=args.remote,
-                  root=path.resolve().parent.parent)
+                  root=registry_file.repo_of(path))
     if args.json:
         emit_json({**answer.as_dict(), "output": str(target), "remote": args.remote, "verified": True})
     else:

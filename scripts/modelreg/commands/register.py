@@ -27,8 +27,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import register
-    from ..render import emit_json
+    from ..flows.register import register
+    from ..views.terminal import emit_json
 
     result = register(args.name, version=args.version, bump=args.bump, notes=args.notes, stage=args.stage,
                       reason=args.reason, remote=None if args.no_push else args.remote, commit=args.commit,

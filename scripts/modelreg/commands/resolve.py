@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..render import emit_json
+from ..views.terminal import emit_json
 from ._common import add_json_option, add_registry_option, resolve_args
 
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import ops
-from ..adapters import git
-from ..registry import PRODUCTION
-from ._common import load, placed, repo_root, require_reason, write_change
-from .promote import add_change_options
+from ..core.registry import PRODUCTION
+from ._common import add_change_options, load, require_reason, requester, write_change
 
 
 def add_parser(sub) -> None:
@@ -22,11 +19,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..flows import change
+
     reason = require_reason(args.reason)
     loaded = load(args)
-    by = args.by_user = args.by or git.user(repo_root(loaded))
-    with placed(loaded):
-        version = args.version or ops.rollback_target(loaded.data, args.name, args.stage)
-        new = ops.set_stage(loaded.data, args.name, args.stage, version, f"Rollback: {reason}", by)
-    return write_change(args, loaded, new, f"Roll back {args.name} {args.stage} to {version}", reason, "rollback",
-                        args.name, version)
+    new, intent = change.rollback(loaded, args.name, reason, requester(args, loaded), args.version, args.stage)
+    return write_change(args, loaded, new, intent)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..schema import schema_text
+from ..core.schema import schema_text
 
 
 def add_parser(sub) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 
-from ..problems import UsageError
+from ..core.problems import UsageError
 from ._common import add_registry_option
 
 
@@ -34,31 +33,33 @@ def _source(args, root: Path, relative: str):
     if args.source == "file":
         return sources.FileSource(root / relative)
     if args.source == "github":
-        repository = os.environ.get("GITHUB_REPOSITORY")
+        from ..adapters import github
+
+        repository = github.repository_from_env()
         if not repository:
             raise UsageError("--source github needs GITHUB_REPOSITORY (owner/name)")
         ref = "main" if args.ref == "origin/main" else args.ref
-        return sources.GitHubSource(os.environ.get("GITHUB_API_URL") or "https://api.github.com", repository,
-                                    relative, ref, os.environ.get("GITHUB_TOKEN"))
+        return sources.GitHubSource(github.api_url_from_env(), repository, relative, ref, github.token_from_env())
     return sources.GitSource(root, relative, args.ref, fetch="/" in args.ref)
 
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .. import store
+    from ..adapters import registry_file
     from ..adapters import git
-    from ..registry import Registry
+    from ..core.document import parse
+    from ..core.registry import Registry
     from ..serving.app import create_app
     from ..serving.models import Follower, ModelTable, artifact_loader
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    path = store.find_registry(args.registry).resolve()
+    path = registry_file.find_registry(args.registry).resolve()
     root = git.toplevel(path.parent)
-    relative = str(path.relative_to(root))
+    relative = path.relative_to(root).as_posix()
     source = _source(args, root, relative)
     text = source.poll()
-    names = args.names or [m.name for m in Registry(store.parse(text, source.name)[0]).models()
+    names = args.names or [m.name for m in Registry(parse(text, source.name)[0]).models()
                            if args.stage in m.stages]
     if not names:
         raise UsageError(f"no model has a {args.stage} version in {source.name}; name the models to serve")

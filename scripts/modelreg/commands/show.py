@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..problems import ModelregError
-from ..render import emit_json, number, size, table
+from ..core.problems import ModelregError
+from ..views.format import number, size
+from ..views.terminal import emit_json, table
 from ._common import add_json_option, add_registry_option, load_model
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ._common import add_registry_option, load, repo_root
+from ._common import add_registry_option, load
 
 
 def add_parser(sub) -> None:
@@ -21,20 +20,19 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..adapters import git
-    from ..audit import gather
-    from ..registry import Registry
-    from ..site import render
-    from ..store import write_atomic
+    from ..adapters.github import web_url_from_env
+    from ..adapters.registry_file import write_atomic
+    from ..core.registry import Registry
+    from ..flows.audit import gather
+    from ..views.site import page
 
     loaded = load(args)
     registry = Registry(loaded.data)
-    root = git.toplevel(repo_root(loaded))
-    changes = gather(root, str(loaded.path.resolve().relative_to(root)), registry, registry.model_names)
-    repo_url = args.repo_url
-    if not repo_url and os.environ.get("GITHUB_REPOSITORY"):
-        repo_url = f"{os.environ.get('GITHUB_SERVER_URL', 'https://github.com')}/{os.environ['GITHUB_REPOSITORY']}"
+    root = git.toplevel(loaded.repo)
+    changes = gather(root, loaded.relative_to(root), registry, registry.model_names)
+    repo_url = args.repo_url or web_url_from_env()
     head = git.head_commit(root)
-    html = render(registry, changes, repo_url, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    html = page(registry, changes, repo_url, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                   f"{loaded.display} at {head[:12]}")
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)

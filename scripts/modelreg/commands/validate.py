@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from .. import verify
-from ..problems import ModelregError
-from ..render import emit_json
-from ._common import add_json_option, add_registry_option, load, repo_root
+from ..flows import verify
+from ..core.problems import ModelregError
+from ..views.terminal import emit_json
+from ._common import add_json_option, add_registry_option, load
 
 
 def add_parser(sub) -> None:
@@ -23,19 +23,16 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     loaded = load(args, check=False)
-    from ..rules import check_change, check_state
+    from ..core.rules import check_change, check_state
 
     problems = check_state(loaded.data, loaded.root, loaded.display)
-    root = repo_root(loaded)
+    root = loaded.repo
     problems += _codeowners(loaded, root)
     events = []
     if args.base:
-        from .. import store
-        from ..adapters import git
+        from ..adapters import registry_file
 
-        relative = str(loaded.path.resolve().relative_to(root))
-        old_text = git.show_file(args.base, relative, cwd=root)
-        old = store.parse(old_text, f"{args.base}:{relative}")[0] if old_text is not None else None
+        old = registry_file.at_revision(root, args.base, loaded.relative_to(root))
         events, step = check_change(old, loaded.data, loaded.root, loaded.display)
         problems += step
     if args.dvc and not problems:
@@ -58,14 +55,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _codeowners(loaded, root) -> list:
     """A .github/CODEOWNERS that exists must match the owners in the registry."""
-    from ..codeowners import first_difference, render
-    from ..problems import Problem
-    from ..registry import Registry
+    from ..views.codeowners import codeowners_text, first_difference
+    from ..core.problems import Problem
+    from ..core.registry import Registry
 
     target = root / ".github" / "CODEOWNERS"
     if not target.is_file() or not isinstance(loaded.data.get("models"), dict):
         return []
-    expected = render(Registry(loaded.data), str(loaded.path.resolve().relative_to(root)))
+    expected = codeowners_text(Registry(loaded.data), loaded.relative_to(root))
     actual = target.read_text("utf-8")
     if actual == expected:
         return []

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..lookup import Reference, Resolved, resolve
-from ..problems import ModelregError
+from ..core.lookup import Reference, Resolved, resolve
+from ..core.problems import ModelregError
 
 log = logging.getLogger("modelreg.serve")
 
@@ -90,11 +90,11 @@ class ModelTable:
 
 
 def _metrics(text: str, name: str, version: str, registry_name: str) -> dict:
-    from .. import store
-    from ..registry import Registry
+    from ..adapters import registry_file
+    from ..core.registry import Registry
 
     try:
-        data, _ = store.parse(text, registry_name)
+        data, _ = registry_file.parse(text, registry_name)
         found = Registry(data).model(name).version(version)
         return dict(found.metrics) if found else {}
     except (ModelregError, AttributeError):
@@ -102,9 +102,9 @@ def _metrics(text: str, name: str, version: str, registry_name: str) -> dict:
 
 
 def artifact_loader(root: Path, remote: str) -> Loader:
-    """Fetch by md5 through the verified local cache (see api.cached_artifact), then load."""
+    """Fetch by md5 through the verified local cache (see flows.artifacts.cached_artifact), then load."""
     def load(answer: Resolved) -> Any:
-        from ..api import cached_artifact, load_verified
+        from ..flows.artifacts import cached_artifact, load_verified
 
         return load_verified(cached_artifact(root, answer, remote), answer.format)
     return load

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ..problems import ModelregError
+from ..adapters import git
+from ..core.problems import ModelregError
 
 
 class Source:
@@ -46,21 +46,15 @@ class GitSource(Source):
         self.name = f"{ref}:{relative}"
         self._blob: str | None = None
 
-    def _git(self, *args: str) -> str:
-        result = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise ModelregError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
-        return result.stdout
-
     def poll(self) -> str | None:
         if self.fetch:
             remote = self.ref.split("/", 1)[0] if "/" in self.ref else "origin"
-            self._git("fetch", "--quiet", remote)
-        blob = self._git("rev-parse", f"{self.ref}:{self.relative}").strip()
+            git.run(["fetch", "--quiet", remote], self.root)
+        blob = git.run(["rev-parse", f"{self.ref}:{self.relative}"], self.root).strip()
         if blob == self._blob:
             return None
         self._blob = blob
-        return self._git("cat-file", "blob", blob)
+        return git.run(["cat-file", "blob", blob], self.root)
 
 
 class GitHubSource(Source):

@@ -1,0 +1,37 @@
+"""Where a value sits in the registry file: the line and column every problem points at.
+
+Kept apart from the reader and from the problems so both can use it without
+importing each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+
+def locate(root: Node | None, path: Iterable[Any], key: bool = False) -> tuple[int, int] | None:
+    """Line and column (1-based) of the node at `path`, or of its nearest existing ancestor.
+
+    With key=True the position of the mapping key is given instead of its value,
+    which is where editors should point for "unknown key" style problems.
+    """
+    node = root
+    best = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else None
+    for step in path:
+        found = None
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, ScalarNode) and key_node.value == str(step):
+                    found = (key_node, value_node)
+                    break
+        elif isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+            item = node.value[step]
+            found = (item, item)
+        if found is None:
+            return best
+        key_node, node = found
+        target = key_node if key else node
+        best = (target.start_mark.line + 1, target.start_mark.column + 1)
+    return best

@@ -1,0 +1,355 @@
+"""The registry's JSON Schema, compiled to plain Python checks.
+
+The schema file is the single definition: editors validate against it while
+people type, and `registry.schema.json` is what this module reads. A generic
+validator walks the schema for every one of 10,000 versions and costs seconds;
+compiling the (small) subset of keywords the schema uses into closures once
+costs microseconds per version. tests/test_schema.py checks that this compiler
+and the `jsonschema` library flag the same places on many generated documents.
+A keyword the compiler does not know makes compile() fail loudly, so the
+schema cannot grow past what is checked without someone noticing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Callable, Iterator
+
+Path = tuple
+Error = tuple[Path, str, str]  # (path, message, hint)
+Check = Callable[[Any, Path], Iterator[Error]]
+
+_IGNORED = {"$schema", "$id", "$defs", "title", "description"}
+
+# What a value must look like, in words, for patterns behind a named definition.
+_EXPECT = {
+    "modelName": ("a model name of lowercase letters, digits and inner dashes",
+                  "GTO and DVC accept only these: e.g. churn-classifier"),
+    "stageName": ("a stage name of lowercase letters, digits, '_' and '-'", "e.g. production"),
+    "version": ("a semantic version like v1.2.3", "write vMAJOR.MINOR.PATCH without leading zeros"),
+    "md5": ("a DVC md5: 32 lowercase hex digits, with '.dir' for a directory",
+            "copy it from dvc.lock or the .dvc file"),
+    "timestamp": ("an ISO 8601 time with a zone, like 2026-11-26T10:04:00Z", "use UTC and a 'Z'"),
+    "text": ("a non-empty text", "write a few words"),
+}
+
+
+def schema_text() -> str:
+    return resources.files("modelreg.core").joinpath("registry.schema.json").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return json.loads(schema_text())
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+# JSON Schema's type test per keyword; exact type() checks are what keep a
+# 10,000-version file fast (bool is an int subclass and must not pass as one).
+_IS: dict[str, Callable[[Any], bool]] = {
+    "null": lambda v: v is None,
+    "boolean": lambda v: type(v) is bool,
+    "integer": lambda v: type(v) is int or (type(v) is float and v.is_integer()),
+    "number": lambda v: type(v) is int or type(v) is float,
+    "string": lambda v: type(v) is str,
+    "array": lambda v: type(v) is list,
+    "object": lambda v: type(v) is dict,
+}
+
+
+def _is(kind: str, value: Any) -> bool:
+    return _IS[kind](value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Compiler:
+    def __init__(self, root: dict):
+        self.root = root
+        self.refs: dict[str, Check] = {}
+
+    def ref(self, ref: str) -> Check:
+        if ref not in self.refs:
+            if not ref.startswith("#/$defs/"):
+                raise NotImplementedError(f"$ref {ref}")
+            name = ref[len("#/$defs/"):]
+            slot: list[Check] = []
+            self.refs[ref] = lambda v, p: slot[0](v, p)  # allows recursion
+            slot.append(self.compile(self.root["$defs"][name], _EXPECT.get(name)))
+            self.refs[ref] = slot[0]
+        return self.refs[ref]
+
+    def compile(self, node: dict, expect: tuple[str, str] | None = None) -> Check:
+        checks: list[Check] = []
+        unknown = set(node) - _IGNORED - set(_KEYWORDS)
+        if unknown:
+            raise NotImplementedError(f"schema keywords {sorted(unknown)}")
+        for keyword in _KEYWORDS:
+            if keyword in node:
+                checks.append(_KEYWORDS[keyword](self, node, expect))
+        if len(checks) == 1:
+            return checks[0]
+
+        def check_all(value: Any, path: Path) -> Iterator[Error]:
+            for check in checks:
+                yield from check(value, path)
+        return check_all
+
+
+def _k_ref(c: _Compiler, node: dict, expect) -> Check:
+    return c.ref(node["$ref"])
+
+
+def _k_type(c: _Compiler, node: dict, expect) -> Check:
+    kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
+    words = " or ".join("null" if k == "null" else ("an " if k[0] in "aeiou" else "a ") + k for k in kinds)
+    tests = [_IS[k] for k in kinds]
+    if len(tests) == 1:
+        test = tests[0]
+
+        quote = kinds == ["string"]
+
+        def check(value, path):
+            if not test(value):
+                hint = "YAML reads it as a number or boolean: put it in quotes" if quote and isinstance(
+                    value, (int, float)) else ""
+                yield path, f"must be {words}, not {_kind(value)} {_show(value)}", hint
+        return check
+
+    def check_any(value, path):
+        if not any(t(value) for t in tests):
+            yield path, f"must be {words}, not {_kind(value)} {_show(value)}", ""
+    return check_any
+
+
+def _typed(kind: str, inner: Check) -> Check:
+    """Keywords apply only to values of their own kind, as in JSON Schema."""
+    test = _IS[kind]
+
+    def check(value, path):
+        if test(value):
+            yield from inner(value, path)
+    return check
+
+
+def _k_const(c, node, expect) -> Check:
+    const = node["const"]
+
+    def check(value, path):
+        if not _same(value, const):
+            yield path, f"must be {_show(const)}, not {_show(value)}", ""
+    return check
+
+
+def _k_enum(c, node, expect) -> Check:
+    options = node["enum"]
+    words = ", ".join(str(o) for o in options)
+
+    def check(value, path):
+        if not any(_same(value, o) for o in options):
+            yield path, f"{_show(value)} is not one of: {words}", ""
+    return check
+
+
+def _k_pattern(c, node, expect) -> Check:
+    regex = re.compile(node["pattern"])
+    what, hint = expect or (f"text matching {node['pattern']}", "")
+
+    def check(value, path):
+        if not regex.search(value):
+            yield path, f"{_show(value)} is not {what}", hint
+    return _typed("string", check)
+
+
+def _k_min_length(c, node, expect) -> Check:
+    limit = node["minLength"]
+
+    def check(value, path):
+        if len(value) < limit:
+            yield path, "must not be empty" if limit == 1 else f"must be at least {limit} characters", \
+                (expect or ("", ""))[1]
+    return _typed("string", check)
+
+
+def _k_max_length(c, node, expect) -> Check:
+    limit = node["maxLength"]
+
+    def check(value, path):
+        if len(value) > limit:
+            yield path, f"must be at most {limit} characters long", ""
+    return _typed("string", check)
+
+
+def _k_minimum(c, node, expect) -> Check:
+    limit = node["minimum"]
+
+    def check(value, path):
+        if value < limit:
+            yield path, f"must be at least {limit}, not {_show(value)}", ""
+    return _typed("number", check)
+
+
+def _k_required(c, node, expect) -> Check:
+    required = node["required"]
+
+    def check(value, path):
+        for name in required:
+            if name not in value:
+                yield path, f"missing required field '{name}'", f"add '{name}:'"
+    return _typed("object", check)
+
+
+def _k_properties(c, node, expect) -> Check:
+    properties = {name: c.compile(sub) for name, sub in node["properties"].items()}
+    extra = node.get("additionalProperties", True)
+    extra_check = c.compile(extra) if isinstance(extra, dict) else None
+    allowed = ", ".join(properties)
+
+    def check(value, path):
+        for key, item in value.items():
+            sub = properties.get(key)
+            if sub is not None:
+                yield from sub(item, path + (key,))
+            elif extra is False:
+                yield path + (key,), f"unknown field '{key}'", f"allowed here: {allowed}"
+            elif extra_check is not None:
+                yield from extra_check(item, path + (key,))
+    return _typed("object", check)
+
+
+def _k_additional(c, node, expect) -> Check:
+    if "properties" in node:  # handled together with properties
+        return lambda value, path: iter(())
+    extra = node["additionalProperties"]
+    if extra is False:
+        def refuse(value, path):
+            for key in value:
+                yield path + (key,), f"unknown field '{key}'", "no fields are allowed here"
+        return _typed("object", refuse)
+    inner = c.compile(extra)
+
+    def check(value, path):
+        for key, item in value.items():
+            yield from inner(item, path + (key,))
+    return _typed("object", check)
+
+
+def _k_property_names(c, node, expect) -> Check:
+    inner = c.compile(node["propertyNames"])
+
+    def check(value, path):
+        for key in value:
+            for _, message, hint in inner(key, path + (key,)):
+                yield path + (key,), f"key {message}", hint
+    return _typed("object", check)
+
+
+def _k_min_properties(c, node, expect) -> Check:
+    limit = node["minProperties"]
+
+    def check(value, path):
+        if len(value) < limit:
+            yield path, "must not be empty", "remove it, or give it a value"
+    return _typed("object", check)
+
+
+def _k_items(c, node, expect) -> Check:
+    inner = c.compile(node["items"])
+
+    def check(value, path):
+        for index, item in enumerate(value):
+            yield from inner(item, path + (index,))
+    return _typed("array", check)
+
+
+def _k_min_items(c, node, expect) -> Check:
+    limit = node["minItems"]
+
+    def check(value, path):
+        if len(value) < limit:
+            yield path, f"must have at least {limit} item(s)", ""
+    return _typed("array", check)
+
+
+def _k_unique(c, node, expect) -> Check:
+    def check(value, path):
+        seen: list = []
+        for item in value:
+            if any(_same(item, other) for other in seen):
+                yield path, f"lists {_show(item)} more than once", "remove the repeat"
+                return
+            seen.append(item)
+    return _typed("array", check) if node["uniqueItems"] else (lambda v, p: iter(()))
+
+
+_KEYWORDS: dict[str, Callable[[_Compiler, dict, Any], Check]] = {
+    "$ref": _k_ref,
+    "type": _k_type,
+    "const": _k_const,
+    "enum": _k_enum,
+    "pattern": _k_pattern,
+    "minLength": _k_min_length,
+    "maxLength": _k_max_length,
+    "minimum": _k_minimum,
+    "required": _k_required,
+    "properties": _k_properties,
+    "additionalProperties": _k_additional,
+    "propertyNames": _k_property_names,
+    "minProperties": _k_min_properties,
+    "items": _k_items,
+    "minItems": _k_min_items,
+    "uniqueItems": _k_unique,
+}
+
+
+@lru_cache(maxsize=1)
+def compiled() -> Check:
+    root = schema()
+    try:
+        return _Compiler(root).compile(root)
+    except NotImplementedError:
+        return _generic(root)
+
+
+def _generic(root: dict) -> Check:
+    """The jsonschema library, for a schema using keywords the compiler does not know (slower)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(root)
+
+    def check(value, path):
+        for error in validator.iter_errors(value):
+            yield path + tuple(error.absolute_path), error.message, ""
+    return check
+
+
+def schema_errors(document: Any) -> list[Error]:
+    """Every place where `document` breaks the schema, as (path, message, hint)."""
+    return list(compiled()(document, ()))

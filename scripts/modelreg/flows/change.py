@@ -1,0 +1,120 @@
+"""The one write path for every change of the registry: CLI, Python API, imports and proposals.
+
+load -> pure transition -> check -> minimal edit -> verify -> atomic write ->
+commit or propose. Nothing is written unless every rule holds for the new
+state and for the step, and the edited text parses back to exactly the
+intended data; a refusal leaves the file byte-for-byte as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..adapters import registry_file
+from ..adapters.registry_file import Loaded
+from ..core import edit, transitions
+from ..core.diff import Event
+from ..core.document import parse
+from ..core.problems import ModelregError, Problem, Refusal
+from ..core.registry import PRODUCTION
+from ..core.rules import check_change, check_state
+
+WRITE, COMMIT, PROPOSE = "write", "commit", "propose"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a change is, in words: the commit title, the reason, who asks, and what it is about."""
+
+    action: str  # promote, archive, rollback, register, import
+    model: str
+    version: str
+    title: str
+    reason: str
+    requester: str = ""
+
+    @property
+    def message(self) -> str:
+        return f"{self.title}\n\n{self.reason}".strip()
+
+
+@dataclass
+class Outcome:
+    events: list[Event]
+    text: str
+    commit: str | None = None  # the commit made with mode=COMMIT
+    proposed: bool = False
+    messages: list[str] = field(default_factory=list)  # what the proposal did, in words
+
+
+def transition(loaded: Loaded, step: Callable[[dict], dict]) -> dict:
+    """Run a pure transition on the loaded data; its refusals get the file's name and line."""
+    try:
+        return step(loaded.data)
+    except Refusal as refusal:
+        raise refusal.at(loaded.display, loaded.root) from None
+
+
+def prepare(loaded: Loaded, new: dict) -> tuple[str, list[Event]]:
+    """The edited text and the events of loaded -> new, after every check; writes nothing."""
+    text = edit.rewrite(loaded.text, loaded.data, new)
+    try:
+        parsed, _ = parse(text, loaded.display)
+    except ModelregError as error:
+        raise ModelregError([Problem(loaded.display, None, None, "", "internal error: the edited registry does "
+                                     f"not parse ({error.problems[0].message}); nothing was written",
+                                     "please report this with the registry file")]) from None
+    if parsed != new:
+        raise ModelregError([Problem(loaded.display, None, None, "", "internal error: the edit would not "
+                                     "produce the intended registry; nothing was written",
+                                     "please report this with the registry file")])
+    problems = check_state(new, loaded.root, loaded.display)
+    events, step_problems = check_change(loaded.data, new, loaded.root, loaded.display)
+    if problems or step_problems:
+        raise ModelregError(problems + step_problems)
+    return text, events
+
+
+def apply(loaded: Loaded, new: dict, intent: Intent, *, mode: str = WRITE,
+          before_write: Callable[[], None] | None = None, also_commit: tuple[str, ...] = ()) -> Outcome:
+    """Check and write the change, then commit or propose it as `mode` says.
+
+    before_write runs after every check and before the file changes (register
+    pushes the artifact there, so no version is recorded whose bytes are not
+    stored); also_commit names more files for the commit (dvc.lock).
+    """
+    text, events = prepare(loaded, new)
+    if mode == PROPOSE:
+        from .propose import propose
+
+        outcome = Outcome(events, text, proposed=True)
+        outcome.messages = propose(loaded, new, text, events, intent)
+        return outcome
+    if before_write is not None:
+        before_write()
+    registry_file.write_atomic(loaded.path, text)
+    outcome = Outcome(events, text)
+    if mode == COMMIT:
+        from ..adapters import git
+
+        outcome.commit = git.commit([loaded.relative_to(), *also_commit], intent.message, cwd=loaded.repo)
+    return outcome
+
+
+def promote(loaded: Loaded, name: str, version: str, stage: str, reason: str, by: str) -> tuple[dict, Intent]:
+    new = transition(loaded, lambda data: transitions.set_stage(data, name, stage, version, reason, by))
+    return new, Intent("promote", name, version, f"Promote {name} {version} to {stage}", reason, by)
+
+
+def archive(loaded: Loaded, name: str, version: str, reason: str, by: str) -> tuple[dict, Intent]:
+    new = transition(loaded, lambda data: transitions.archive(data, name, version, reason))
+    return new, Intent("archive", name, version, f"Archive {name} {version}", reason, by)
+
+
+def rollback(loaded: Loaded, name: str, reason: str, by: str, version: str | None = None,
+             stage: str = PRODUCTION) -> tuple[dict, Intent]:
+    target = version or transition(loaded, lambda data: transitions.rollback_target(data, name, stage))
+    new = transition(loaded, lambda data: transitions.set_stage(data, name, stage, target, f"Rollback: {reason}",
+                                                                 by))
+    return new, Intent("rollback", name, target, f"Roll back {name} {stage} to {target}", reason, by)

@@ -1,0 +1,42 @@
+"""Deploy: pull exactly the artifact that holds a stage, verified, and smoke-test it.
+
+For each model with a version in the stage (or just one model): pull it by md5
+from the registry remote into deploy/NAME/, verify it, load it, and predict on
+the sample input kept beside the model (models/NAME/sample.json).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..adapters import registry_file
+from ..core.lookup import Reference
+from ..core.registry import Registry
+from .artifacts import load_verified, pull, resolve_reference
+
+
+@dataclass(frozen=True)
+class Deployed:
+    name: str
+    version: str
+    md5: str
+    outcome: str  # what the smoke test did, in words
+
+
+def deploy(stage: str = "production", model: str = "", into: Path = Path("deploy")) -> list[Deployed]:
+    registry = Registry(registry_file.load().data)
+    names = [model] if model else [m.name for m in registry.models() if stage in m.stages]
+    done = []
+    for name in names:
+        answer = resolve_reference(Reference(name, stage=stage))
+        target = pull(answer, into / name / Path(answer.path).name)
+        loaded = load_verified(target, answer.format)
+        sample = Path(answer.path).parent / "sample.json"
+        outcome = "loaded; no sample input to predict on"
+        if sample.exists() and hasattr(loaded, "predict"):
+            predictions = loaded.predict(json.loads(sample.read_text())["rows"])
+            outcome = f"{len(predictions)} predictions on {sample}"
+        done.append(Deployed(name, answer.version, answer.md5, outcome))
+    return done

@@ -1,0 +1,76 @@
+"""Checks of the registry against DVC's records and remotes (wiring over the adapters)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.problems import Problem, dotted
+
+
+def dvc_records(loaded, root: Path, events) -> list[Problem]:
+    """Each version has the md5 DVC recorded for its path in the commit that registered it.
+
+    With --base, the versions the change adds are checked against the workspace's
+    dvc.lock (they are registered "in that same commit"). Without it, every version
+    is checked against dvc.lock (or the .dvc file) as of the first commit whose
+    registry contains its md5, found with `git log -S`; versions not committed yet
+    are checked against the workspace.
+    """
+    from ..adapters import dvcfiles, git
+    from ..core.diff import VERSION_REGISTERED
+    from ..core.registry import Registry
+    from ..core.positions import locate
+
+    registry = Registry(loaded.data)
+    relative = loaded.relative_to(root)
+    added = None if events is None else {(e.model, e.version) for e in events if e.kind == VERSION_REGISTERED}
+    problems = []
+    for model in registry.models():
+        for version in model.versions.values():
+            if added is not None and (model.name, version.name) not in added:
+                continue
+            commit = None if added is not None else git.first_commit_containing(version.md5, relative, root)
+            if commit is None:
+                record, where = dvcfiles.find_out(root, model.path), "the workspace"
+            else:
+                record = dvcfiles.find_out(root, model.path, git.show_file(commit, "dvc.lock", root) or "",
+                                           git.show_file(commit, model.path + ".dvc", root) or "")
+                where = f"commit {commit[:12]}"
+            path = ("models", model.name, "versions", version.name, "md5")
+            line, column = locate(loaded.root, path) or (None, None)
+            if record is None:
+                problems.append(Problem(loaded.display, line, column, dotted(path),
+                                        f"DVC has no record of {model.path} in {where}",
+                                        "declare it as a stage output in dvc.yaml or run dvc add, and commit "
+                                        "dvc.lock with the registry"))
+            elif record.md5 != version.md5:
+                problems.append(Problem(loaded.display, line, column, dotted(path),
+                                        f"{version.md5} differs from {record.md5}, which {record.source} records "
+                                        f"for {model.path} in {where}", "register the artifact DVC tracks, and "
+                                        "commit dvc.lock together with the registry"))
+    return problems
+
+
+def remote_presence(loaded, root: Path, remote: str, only: set[tuple[str, str]] | None = None) -> list[Problem]:
+    """Each version (or each of `only`) is in the DVC remote with its size."""
+    from ..adapters import dvc
+    from ..core.registry import Registry
+    from ..core.positions import locate
+
+    registry = Registry(loaded.data)
+    wanted = {}
+    where = {}
+    for model in registry.models():
+        for version in model.versions.values():
+            if only is not None and (model.name, version.name) not in only:
+                continue
+            wanted[version.md5] = version.size
+            where.setdefault(version.md5, ("models", model.name, "versions", version.name))
+    status = dvc.remote_status(root, remote, wanted)
+    problems = []
+    for md5, message in status.items():
+        if message:
+            line, column = locate(loaded.root, where[md5]) or (None, None)
+            problems.append(Problem(loaded.display, line, column, dotted(where[md5]), message,
+                                    "push it: dvc push -r " + remote))
+    return problems

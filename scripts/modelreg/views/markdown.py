@@ -1,0 +1,76 @@
+"""GitHub Markdown: the one escaper for registry text in comments, summaries and release notes,
+and the comparison table that the PR comment, the proposal body and `compare --markdown` share."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..core.compare import Comparison
+from ..core.registry import Version
+from .format import number
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]|#~"})
+
+
+def md(value: Any) -> str:
+    """Text from a registry or a reviewer, safe inside GitHub Markdown: no HTML, links, emphasis,
+    table breaks or @-mentions can come out of it (a PR author writes the reasons and notes)."""
+    text = "" if value is None else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.translate(_MARKDOWN).replace("@", "@&#8203;").replace("\r", " ").replace("\n", " ")
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def cell(value: Any) -> str:
+        return md(value)
+
+    lines = ["| " + " | ".join(cell(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _metric_cell(comparison: Comparison, version: Version, metric: str) -> str:
+    value = version.metrics.get(metric)
+    if value is None:
+        return "-"
+    delta = comparison.delta(version, metric)
+    return number(value) + (f" ({delta:+.4f})" if delta is not None else "")
+
+
+def rows(comparison: Comparison, markdown: bool = False) -> tuple[list[str], list[list[str]]]:
+    yes, no = ("✅", "❌") if markdown else ("yes", "no")
+    stages = [s for s in comparison.gate_results[comparison.versions[0].name]] if comparison.versions else []
+    headers = ["version", "stage", *comparison.metrics, *[f"{s} gate" for s in stages], "best"]
+    body = []
+    for version in comparison.versions:
+        stage = ", ".join(comparison.model.stages_of(version.name)) or ("archived" if version.archived else "")
+        gate_cells = [yes if all(c.passed for c in comparison.gate_results[version.name][s]) else no
+                      for s in stages]
+        body.append([version.name, stage, *[_metric_cell(comparison, version, m) for m in comparison.metrics],
+                     *gate_cells, "★" if version.name == comparison.best else ""])
+    return headers, body
+
+
+def comparison_markdown(comparison: Comparison) -> str:
+    model = comparison.model
+    lines = [f"### {model.name}: versions compared",
+             f"Primary metric: `{model.metric or 'none'}` ({model.goal}); deltas are against "
+             f"{comparison.baseline.name + ' (production)' if comparison.baseline else 'nothing (no production)'}.",
+             ""]
+    headers, body = rows(comparison, markdown=True)
+    lines.append(markdown_table(headers, body))
+    failed = [(v, c) for v in comparison.versions for checks in comparison.gate_results[v.name].values()
+              for c in checks if not c.passed]
+    if failed:
+        lines += ["", "Gate failures:"] + [f"- {md(v.name)} {md(c.stage)}: {md(c.detail)}" for v, c in failed]
+    if comparison.differing_params:
+        lines += ["", "Params that differ:", ""]
+        names = [v.name for v in comparison.versions]
+        lines.append(markdown_table(["param", *names], [[k, *[number(vals.get(n)) for n in names]]
+                                                         for k, vals in comparison.differing_params.items()]))
+    data = {v: (d or {}).get("md5") for v, d in comparison.data.items()}
+    if len(set(data.values())) > 1:
+        lines += ["", "Training data: " + ", ".join(f"{md(v)} {md((d or {}).get('path', '?'))} "
+                                                    f"{md((data[v] or '?')[:8])}" for v, d in comparison.data.items())]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,81 @@
+"""The one write path: check, minimal edit, verify, atomic write, commit."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from modelreg.adapters import registry_file as files
+from modelreg.core import edit
+from modelreg.core.problems import ModelregError
+from modelreg.flows import change
+
+MODEL = "churn-classifier"
+
+
+def test_apply_refuses_an_edit_that_does_not_mean_what_was_intended(registry_file, monkeypatch):
+    loaded = files.load(registry_file)
+    new, intent = change.promote(loaded, MODEL, "v1.2.0", "staging", "r", "x")
+    real = edit.rewrite
+    monkeypatch.setattr(edit, "rewrite", lambda text, old, new_: real(text, old, new_).replace("v1.2.0", "v1.0.0", 1))
+    before = registry_file.read_bytes()
+    with pytest.raises(ModelregError) as info:
+        change.apply(loaded, new, intent)
+    assert "would not produce the intended registry; nothing was written" in str(info.value)
+    assert registry_file.read_bytes() == before
+
+
+def test_apply_writes_and_returns_events(registry_file):
+    loaded = files.load(registry_file)
+    new, intent = change.promote(loaded, MODEL, "v1.2.0", "staging", "r", "x")
+    outcome = change.apply(loaded, new, intent)
+    assert registry_file.read_text() == outcome.text
+    assert [e.describe() for e in outcome.events] == ["churn-classifier: staging -> v1.2.0 (was v1.3.0)"]
+    assert outcome.commit is None and not outcome.proposed
+
+
+def test_a_refused_transition_is_placed_at_the_file_and_line(registry_file):
+    loaded = files.load(registry_file)
+    with pytest.raises(ModelregError) as info:
+        change.promote(loaded, MODEL, "v9.9.9", "staging", "r", "x")
+    problem = info.value.problems[0]
+    assert problem.file == loaded.display and problem.line is not None
+    assert "has no version v9.9.9" in problem.message
+
+
+def test_before_write_runs_after_the_checks_and_a_failure_writes_nothing(registry_file):
+    loaded = files.load(registry_file)
+    new, intent = change.archive(loaded, MODEL, "v1.0.0", "old", "x")
+    before = registry_file.read_bytes()
+
+    def push_fails():
+        raise ModelregError("remote down")
+
+    with pytest.raises(ModelregError, match="remote down"):
+        change.apply(loaded, new, intent, before_write=push_fails)
+    assert registry_file.read_bytes() == before
+
+
+def test_a_step_the_rules_refuse_never_reaches_before_write(registry_file):
+    loaded = files.load(registry_file)
+    new = {**loaded.data, "models": {**loaded.data["models"]}}
+    new["models"][MODEL] = {**new["models"][MODEL], "versions": {}}  # deleting versions is refused
+    called = []
+    with pytest.raises(ModelregError):
+        change.apply(loaded, new, change.Intent("x", MODEL, "", "t", "r"), before_write=lambda: called.append(1))
+    assert called == []
+
+
+def test_commit_mode_commits_exactly_the_registry(registry_file):
+    repo = registry_file.parent.parent
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "0"],
+                   cwd=repo, check=True)
+    (repo / "unrelated.txt").write_text("x")
+    loaded = files.load(registry_file)
+    new, intent = change.rollback(loaded, MODEL, "bad", "x")
+    outcome = change.apply(loaded, new, intent, mode=change.COMMIT)
+    shown = subprocess.run(["git", "show", "--stat", "--format=%s", outcome.commit], cwd=repo, capture_output=True,
+                           text=True, check=True).stdout
+    assert shown.splitlines()[0] == intent.title and "models/registry.yaml" in shown and "unrelated" not in shown
