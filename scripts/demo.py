@@ -24,6 +24,7 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 TEMPLATE_FILES = ["dvc.yaml", "params.yaml", ".gitignore", "models/registry.yaml", "models/registry.schema.json",
+                  ".github/CODEOWNERS",
                   "scripts/prepare.py", "scripts/train.py", "scripts/evaluate.py",
                   "models/churn-classifier/sample.json"]
 MODEL = "churn-classifier"

@@ -81,6 +81,7 @@ def init_git(root: Path) -> None:
 
 
 TEMPLATE_FILES = ["dvc.yaml", "params.yaml", ".gitignore", "models/registry.yaml", "models/registry.schema.json",
+                  ".github/CODEOWNERS",
                   "scripts/prepare.py", "scripts/train.py", "scripts/evaluate.py",
                   "models/churn-classifier/sample.json"]
 

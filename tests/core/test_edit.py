@@ -72,6 +72,7 @@ def test_register_inserts_a_block_and_nothing_else():
     removed, added = changed_lines(SAMPLE, render(new))
     assert removed == []
     assert added == ["      v1.4.0:", "        md5: '99999999999999999999999999999999'", "        size: 12",
+                     "        format: pickle",
                      "        created: 2026-11-27T10:00:00Z", "        metrics: {roc_auc: 0.9}",
                      "        params:", "          train: {depth: 3}", "        notes: 'yes'"]
 

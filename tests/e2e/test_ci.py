@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -17,53 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from ci_support import MEMBERS_TOKEN, MODEL, REGISTRY, ci, merge, modelreg, open_pr, pr_env, tags_on
 from conftest import git, retrain, run
-from fake_github import FakeGitHub
 
 pytestmark = pytest.mark.slow
-MODEL = "churn-classifier"
-REGISTRY = "models/registry.yaml"
-
-
-def ci(root: Path, fake: FakeGitHub | None, *args: str, event: dict | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-    summary = root.parent / "summary.md"
-    env.update({"PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
-                "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_ACTIONS": "true"})
-    if fake is not None:
-        env.update({"GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": f"{fake.owner}/{fake.name}",
-                    "GITHUB_API_URL": fake.base_url, "MODELREG_GITHUB_THROTTLE": "0",
-                    "GITHUB_SERVER_URL": "https://github.com"})
-    if event is not None:
-        path = root.parent / "event.json"
-        path.write_text(json.dumps(event))
-        env.update({"GITHUB_EVENT_PATH": str(path), "GITHUB_EVENT_NAME": "pull_request"})
-    return subprocess.run([sys.executable, "-m", "modelreg", "ci", *args], cwd=root, env=env, capture_output=True,
-                          text=True)
-
-
-def modelreg(root: Path, *args: str) -> None:
-    run([sys.executable, "-m", "modelreg", *args], root)
-
-
-def open_pr(repo: Path, fake: FakeGitHub, number: int, branch: str, *change: str, author: str = "alice",
-            base: str = "main") -> str:
-    git("checkout", "-q", "-b", branch, base, cwd=repo)
-    modelreg(repo, *change, "--by", author, "--commit")
-    git("push", "-q", "origin", branch, cwd=repo)
-    head = git("rev-parse", "HEAD", cwd=repo).strip()
-    fake.add_pull(number, head, git("rev-parse", base, cwd=repo).strip(), author, branch)
-    return head
-
-
-def merge(repo: Path, fake: FakeGitHub, number: int, branch: str) -> str:
-    git("checkout", "-q", "main", cwd=repo)
-    git("merge", "-q", "--no-ff", branch, "-m", f"Merge pull request #{number} from {branch}", cwd=repo)
-    git("push", "-q", "origin", "main", cwd=repo)
-    sha = git("rev-parse", "HEAD", cwd=repo).strip()
-    fake.pulls[number].update(merged=True, merged_at="2026-11-26T12:00:00Z", state="closed")
-    fake.commit_pulls[sha] = [number]
-    return sha
 
 
 def test_approval_gate(repo, fake):
@@ -72,7 +28,7 @@ def test_approval_gate(repo, fake):
     result = ci(repo, fake, "check", event=fake.event(1))
     assert result.returncode == 1
     last = result.stdout.strip().splitlines()[-1]
-    assert "needs approval of the latest commit from an owner other than the author (alice): alice, " \
+    assert "needs approval of the latest commit from an owner who did not write the change (alice): alice, " \
            "@acme/ml-leads" in last
     comments = fake.pr_comments(1)
     assert len(comments) == 1 and comments[0]["body"].startswith("<!-- modelreg:check -->")
@@ -81,22 +37,28 @@ def test_approval_gate(repo, fake):
 
     fake.review(1, "carol", "APPROVED", head)  # not an owner
     fake.review(1, "alice", "APPROVED", head)  # the author
-    result = ci(repo, fake, "check", event=fake.event(1))
+    result = ci(repo, fake, "check", event=fake.event(1), members_token=MEMBERS_TOKEN)
     assert result.returncode == 1 and "carol is not an owner" in result.stdout
+    assert "alice wrote part of this change and cannot approve it" in result.stdout
 
     fake.review(1, "bob", "APPROVED", "f" * 40)  # a team member, but on an older commit
-    result = ci(repo, fake, "check", event=fake.event(1))
+    result = ci(repo, fake, "check", event=fake.event(1), members_token=MEMBERS_TOKEN)
     assert result.returncode == 1 and "approvals by bob are for an older commit" in result.stdout
 
     fake.review(1, "bob", "APPROVED", head)  # @acme/ml-leads member, on the head commit
-    result = ci(repo, fake, "check", event=fake.event(1))
+    result = ci(repo, fake, "check", event=fake.event(1))  # the Actions token cannot see the team
+    assert result.returncode == 1 and "membership of @acme/ml-leads could not be verified" in result.stdout
+    assert "bob is not an owner" not in result.stdout
+    result = ci(repo, fake, "check", event=fake.event(1), members_token=MEMBERS_TOKEN)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("modelreg check passed: 1 change(s)")
     comments = fake.pr_comments(1)
     assert len(comments) == 1 and "✅ churn-classifier: approved by bob" in comments[0]["body"]
 
+    fake.review(1, "bob", "COMMENTED", head)  # a later comment does not take the approval back
+    assert ci(repo, fake, "check", event=fake.event(1), members_token=MEMBERS_TOKEN).returncode == 0
     fake.review(1, "bob", "CHANGES_REQUESTED", head)  # a later decision replaces the approval
-    result = ci(repo, fake, "check", event=fake.event(1))
+    result = ci(repo, fake, "check", event=fake.event(1), members_token=MEMBERS_TOKEN)
     assert result.returncode == 1
 
 
@@ -162,11 +124,6 @@ def test_local_check_without_github(repo):
     assert result.returncode == 0, result.stdout
     assert "approval gate skipped" in (repo.parent / "summary.md").read_text()
     assert "churn-classifier: production -> v1.0.0" in result.stdout
-
-
-def tags_on(origin: Path) -> dict[str, str]:
-    out = git("for-each-ref", "refs/tags", "--format=%(refname:strip=2) %(taggerdate:unix)", cwd=origin)
-    return dict(line.split() for line in out.splitlines())
 
 
 def md5(path: Path) -> str:
@@ -240,15 +197,6 @@ def test_hand_pushed_tag_is_reported_and_not_followed(repo, fake):
     assert result.returncode == 0
     assert f"tag {MODEL}#production#7 was not made by modelreg" in result.stdout
     assert f"{MODEL}#production#8" in tags_on(repo.parent / "origin.git")  # GTO's counter rule continues
-
-
-def pr_env(fake: FakeGitHub | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))}
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
-    if fake is not None:
-        env.update({"GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": f"{fake.owner}/{fake.name}",
-                    "GITHUB_API_URL": fake.base_url, "MODELREG_GITHUB_THROTTLE": "0"})
-    return env
 
 
 def test_promote_with_pr_opens_a_pull_request(repo, fake):
@@ -331,7 +279,7 @@ def test_reasons_cannot_inject_into_the_comment_or_the_tag_message(repo, fake):
     evil = "<img src=x onerror=alert(1)> [win](http://evil.example) @everyone | **bold** `; rm -rf /` $(id)"
     head = open_pr(repo, fake, 14, "evil", "promote", MODEL, "v1.0.0", "--to", "production", "--reason", evil)
     fake.review(14, "bob", "APPROVED", head)
-    result = ci(repo, fake, "check", event=fake.event(14))
+    result = ci(repo, fake, "check", event=fake.event(14), members_token=MEMBERS_TOKEN)
     body = fake.pr_comments(14)[0]["body"]
     assert result.returncode == 0 and "<img" not in body and not re.search(r"(?<!\\)\]\(http://evil", body)
     assert "@everyone" not in body

@@ -177,3 +177,20 @@ def origin_repository(root: Path) -> str | None:
 def git_dir(root: Path) -> Path:
     path = Path(run(["rev-parse", "--git-dir"], root).strip())
     return path if path.is_absolute() else root / path
+
+
+def has_commit(sha: str, root: Path) -> bool:
+    return subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=root, capture_output=True).returncode == 0
+
+
+def changed_paths(base: str, head: str | None, root: Path) -> list[str]:
+    """Files the change touches: from the merge base of base and head to head (or the working tree),
+    as GitHub lists a pull request's files."""
+    fork = run(["merge-base", base, head or "HEAD"], root).strip()
+    out = run(["diff", "--name-only", "--no-renames", fork, *([head] if head else []), "--"], root)
+    return [line for line in out.splitlines() if line]
+
+
+def commit_time(rev: str, root: Path) -> int:
+    """Committer time of a commit, in seconds since the epoch."""
+    return int(run(["log", "-1", "--format=%ct", rev], root).strip())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ..core.approvals import Review
+from ..core.approvals import Review, approvers
 from ..core.problems import ModelregError
 
 DEFAULT_API = "https://api.github.com"
@@ -23,6 +23,7 @@ class Settings:
     api_url: str = DEFAULT_API
     throttle: bool = True
     timeout: int = 30  # seconds per request; PyGithub retries timeouts and 5xx three times
+    members_token: str | None = None  # can read organisation team membership; the Actions token cannot
 
     @classmethod
     def from_env(cls, repository: str | None = None) -> "Settings | None":
@@ -37,7 +38,8 @@ class Settings:
             return None
         return cls(repository, token, os.environ.get("GITHUB_API_URL") or DEFAULT_API,
                    os.environ.get("MODELREG_GITHUB_THROTTLE", "1") != "0",
-                   int(os.environ.get("MODELREG_GITHUB_TIMEOUT", "30")))
+                   int(os.environ.get("MODELREG_GITHUB_TIMEOUT", "30")),
+                   os.environ.get("MODELREG_MEMBERS_TOKEN") or None)
 
     @property
     def web_url(self) -> str:
@@ -73,15 +75,20 @@ def from_env(repository: str | None = None) -> "GitHub | None":
 
 class GitHub:
     def __init__(self, settings: Settings):
+        self.settings = settings
+        self.client = self._client(settings.token)
+        self._members_client = self._client(settings.members_token) if settings.members_token else None
+        self._repo = None
+        self._members: dict[tuple[str, str, str], bool | None] = {}
+        self._prs: dict[str, tuple[int | None, list[str]]] = {}
+
+    def _client(self, token: str):
         from github import Auth, Github, GithubRetry
 
+        settings = self.settings
         options = {} if settings.throttle else {"seconds_between_requests": 0, "seconds_between_writes": 0}
-        self.settings = settings
-        self.client = Github(base_url=settings.api_url, auth=Auth.Token(settings.token), timeout=settings.timeout,
-                             retry=GithubRetry(total=3, backoff_factor=0.5), **options)
-        self._repo = None
-        self._members: dict[tuple[str, str, str], bool] = {}
-        self._prs: dict[str, tuple[int | None, list[str]]] = {}
+        return Github(base_url=settings.api_url, auth=Auth.Token(token), timeout=settings.timeout,
+                      retry=GithubRetry(total=3, backoff_factor=0.5), **options)
 
     @property
     def repo(self):
@@ -113,13 +120,22 @@ class GitHub:
         return self._call(lambda: [Review(r.user.login if r.user else "", r.state, r.commit_id)
                                    for r in pull.get_reviews()], f"read the reviews of #{number}")
 
-    def is_member(self, org: str, slug: str, login: str) -> bool:
+    def is_member(self, org: str, slug: str, login: str) -> bool | None:
+        """True for an active member of @org/slug, False otherwise, None when it cannot be known.
+
+        The Actions GITHUB_TOKEN has no organisation "Members" permission, and
+        GitHub answers its membership queries with 404 exactly as for a
+        non-member; so membership is asked only with MODELREG_MEMBERS_TOKEN, and
+        without it a team owner is reported as unverifiable, never as absent.
+        """
         key = (org.lower(), slug.lower(), login.lower())
+        if self._members_client is None:
+            return None
         if key not in self._members:
             from github import GithubException
 
             try:
-                team = self.client.get_organization(org).get_team_by_slug(slug)
+                team = self._members_client.get_organization(org).get_team_by_slug(slug)
                 self._members[key] = team.get_team_membership(login).state == "active"
             except GithubException as error:
                 if error.status != 404:
@@ -127,6 +143,22 @@ class GitHub:
                                         f"{error.status}") from None
                 self._members[key] = False
         return self._members[key]
+
+    def pull_request_writers(self, number: int) -> tuple[set[str], list[str]]:
+        """Logins of every author and committer of the PR's commits, and commits whose author is unknown.
+
+        A commit whose author GitHub cannot link to an account (an e-mail address
+        no account claims) cannot be checked against the approvers: it is listed.
+        """
+        pull = self.pull_request(number)
+        writers, unknown = set(), []
+        for commit in self._call(lambda: list(pull.get_commits()), f"read the commits of #{number}"):
+            for role, who in (("author", commit.author), ("committer", commit.committer)):
+                if who is not None and who.login:
+                    writers.add(who.login)
+                elif role == "author" or (commit.commit.committer.email or "") != "noreply@github.com":
+                    unknown.append(commit.sha)
+        return writers, sorted(set(unknown))
 
     def upsert_comment(self, number: int, marker: str, body: str) -> str:
         """Create the comment that carries `marker`, or update it in place: one sticky comment per PR."""
@@ -149,10 +181,7 @@ class GitHub:
                 self._prs[sha] = (None, [])
             else:
                 number = pulls[0].number
-                latest: dict[str, str] = {}
-                for review in self.reviews(number):
-                    latest[review.user] = review.state
-                self._prs[sha] = (number, sorted(u for u, s in latest.items() if s == "APPROVED"))
+                self._prs[sha] = (number, approvers(self.reviews(number)))
         return self._prs[sha]
 
     def sync_releases(self, wanted: dict[str, tuple[str, str]]) -> dict[str, str]:

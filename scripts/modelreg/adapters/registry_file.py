@@ -93,6 +93,12 @@ def load(path: Path | None = None, check: bool = True) -> Loaded:
     return Loaded(path, name, text, data, root)
 
 
+def from_text(path: Path, display: str, text: str) -> Loaded:
+    """A registry read from somewhere else than its file (a git object), unchecked."""
+    data, root = parse(text, display)
+    return Loaded(path, display, text, data, root)
+
+
 def at_revision(repo: Path, revision: str, relative: str) -> dict | None:
     """The registry's data at a git revision (unchecked), or None where the file does not exist there."""
     from . import git

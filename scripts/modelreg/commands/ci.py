@@ -16,6 +16,8 @@ def add_parser(sub) -> None:
     ci = parser.add_subparsers(dest="ci_command", metavar="CI_COMMAND", required=True)
     check = ci.add_parser("check", help="check a pull request's registry change (exit 1 while anything is missing)")
     check.add_argument("--base", metavar="REV", help="compare with the registry at REV (default: the PR's base)")
+    check.add_argument("--head", metavar="REV", help="the change to check, read from git objects (default: the "
+                       "event's head commit; locally, the working tree)")
     check.add_argument("--no-remote", action="store_true", help="do not check the candidates DVC remote")
     check.add_argument("--no-comment", action="store_true", help="do not post the sticky PR comment")
     add_registry_option(check)
@@ -37,24 +39,38 @@ def _paths(args) -> tuple[Path, str]:
     return root, path.relative_to(root).as_posix()
 
 
+PR_EVENTS = ("pull_request", "pull_request_review", "merge_group")
+
+
 def run_check(args: argparse.Namespace) -> int:
     from ..adapters import actions, github as github_api
     from ..flows import check
     from ..views import report
 
     root, relative = _paths(args)
+    in_actions = actions.running_in_actions()
+    event_name = os.environ.get("GITHUB_EVENT_NAME", "")
     event = actions.event()
-    pr = check.pull_request_from_event(event) if event and "pull_request" in event else None
+    if in_actions and event_name in PR_EVENTS and event is None:
+        raise ModelregError(f"{event_name} run without a readable event payload (GITHUB_EVENT_PATH): the gate "
+                            "fails closed; rerun the workflow")
+    pr = check.pull_request_from_event(event) if event and ("pull_request" in event or "merge_group" in event) \
+        else None
     base = args.base or (pr.base_sha if pr else None)
     if base is None:
         raise UsageError("say what to compare with: --base REV (e.g. --base main), or run on a pull_request event")
+    head = args.head or (pr.head_sha if pr else None)
     github = github_api.from_env() if pr else None
+    if pr is not None and github is None and in_actions:
+        raise ModelregError("no GITHUB_TOKEN (or GITHUB_REPOSITORY) on a pull request run: the approval gate "
+                            "cannot be checked, so the check fails closed; pass GITHUB_TOKEN: ${{ github.token }} "
+                            "to the step")
     skip_remote = args.no_remote or os.environ.get("MODELREG_NO_REMOTE", "").lower() in ("1", "true", "yes")
-    result = check.run(root, relative, base, pr=pr, github=github, check_remote=not skip_remote)
+    result = check.run(root, relative, base, head=head, pr=pr, github=github, check_remote=not skip_remote)
     if not pr or not github:
         result.notes.append("no sticky comment and no approval check: not running on a pull request with a token")
     body = result.markdown(pr)
-    if actions.running_in_actions():
+    if in_actions:
         for problem in result.problems:
             print(report.annotation(problem))
     else:
@@ -62,8 +78,13 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"error: {problem.render()}", file=sys.stderr)
     for event_ in result.events:
         print(event_.describe())
+    for change in result.policy:
+        print(f"policy: {change.describe()}")
     for missing in result.missing:
         print(f"missing: {missing}")
+    if not in_actions:  # locally the summary file is not shown anywhere: say it all here
+        for note in result.notes:
+            print(f"note: {note}")
     actions.add_summary(body)
     if pr and github and not args.no_comment:
         try:

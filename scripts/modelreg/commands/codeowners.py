@@ -6,6 +6,7 @@ import argparse
 
 from ..views.codeowners import codeowners_text
 from ..core.problems import ModelregError, Problem
+from ..core.policy import maintainers
 from ..core.registry import Registry
 from ._common import add_registry_option, load
 
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load(args)
     root = loaded.repo
     target = root / ".github" / "CODEOWNERS"
-    text = codeowners_text(Registry(loaded.data), loaded.relative_to(root))
+    text = codeowners_text(Registry(loaded.data), loaded.relative_to(root), maintainers(loaded.data))
     current = target.read_text("utf-8") if target.exists() else None
     if current == text:
         print(f"{target.relative_to(root)} is up to date")

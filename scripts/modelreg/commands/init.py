@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from ..adapters import registry_file
     from ..adapters import dvcfiles, git
     from ..core.formats import FORMATS_BY_SUFFIX
+    from ..core.policy import maintainers
     from ..views.codeowners import codeowners_text
     from ..core.edit import block_lines
     from ..core.registry import NAME_RE, Registry
@@ -46,13 +47,15 @@ def run(args: argparse.Namespace) -> int:
     registry_text = "\n".join(lines) + "\n"
     existing = root / "models" / "registry.yaml"
     # the registry that is there decides the owners and artifacts; otherwise the one made from dvc.yaml
-    registry = Registry(registry_file.load(existing).data if existing.exists()
-                        else registry_file.parse(registry_text, "models/registry.yaml")[0])
+    registry_data = registry_file.load(existing).data if existing.exists() \
+        else registry_file.parse(registry_text, "models/registry.yaml")[0]
+    registry = Registry(registry_data)
     templates = resources.files("modelreg").joinpath("templates")
     files: dict[str, str] = {
         "models/registry.yaml": registry_text,
         "models/registry.schema.json": schema_text(),
-        ".github/CODEOWNERS": codeowners_text(registry),  # matches the registry that is (or will be) there
+        # CODEOWNERS matches the registry that is (or will be) there
+        ".github/CODEOWNERS": codeowners_text(registry, maintainers=maintainers(registry_data)),
         ".github/zizmor.yml": templates.joinpath("zizmor.yml").read_text("utf-8"),
         ".pre-commit-config.yaml": PRE_COMMIT,
     }

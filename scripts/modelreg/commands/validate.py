@@ -57,12 +57,13 @@ def _codeowners(loaded, root) -> list:
     """A .github/CODEOWNERS that exists must match the owners in the registry."""
     from ..views.codeowners import codeowners_text, first_difference
     from ..core.problems import Problem
+    from ..core.policy import maintainers
     from ..core.registry import Registry
 
     target = root / ".github" / "CODEOWNERS"
     if not target.is_file() or not isinstance(loaded.data.get("models"), dict):
         return []
-    expected = codeowners_text(Registry(loaded.data), loaded.relative_to(root))
+    expected = codeowners_text(Registry(loaded.data), loaded.relative_to(root), maintainers(loaded.data))
     actual = target.read_text("utf-8")
     if actual == expected:
         return []

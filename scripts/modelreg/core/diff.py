@@ -11,7 +11,7 @@ from typing import Any
 
 from .registry import version_key
 
-IMMUTABLE_FIELDS = ("md5", "size", "metrics", "params", "data", "commit")
+IMMUTABLE_FIELDS = ("md5", "size", "format", "metrics", "params", "data", "commit", "created", "author")
 
 VERSION_REGISTERED = "version_registered"
 VERSION_ARCHIVED = "version_archived"

@@ -93,7 +93,8 @@ def resolve_in(registry: Registry, ref: Reference, filename: str) -> Resolved:
     if version is None:
         raise ModelregError([Problem(filename, None, None, where + ".versions",
                                      f"{ref.name} has no version {version_name}")])
-    return Resolved(ref.name, version_name, version.md5, version.size, model.path, model.format,
+    return Resolved(ref.name, version_name, version.md5, version.size, model.path,
+                    version.format or model.format,
                     tuple(model.stages_of(version_name)))
 
 

@@ -50,13 +50,15 @@ class Version:
     data: dict[str, str] | None = None
     notes: str | None = None
     archived: str | None = None
+    format: str | None = None  # fixed at registration: how these bytes are loaded
 
     @classmethod
     def from_dict(cls, name: str, record: dict) -> "Version":
         return cls(name=name, md5=record["md5"], size=record["size"], created=record["created"],
                    commit=record.get("commit"), author=record.get("author"),
                    metrics=record.get("metrics") or {}, params=record.get("params") or {},
-                   data=record.get("data"), notes=record.get("notes"), archived=record.get("archived"))
+                   data=record.get("data"), notes=record.get("notes"), archived=record.get("archived"),
+                   format=record.get("format"))
 
     @property
     def is_directory(self) -> bool:

@@ -127,5 +127,13 @@ def add_version(data: dict, name: str, version: str, record: dict, model_fields:
         if isinstance(existing, dict) and existing.get("md5") == record["md5"]:
             raise Refusal(f"this artifact (md5 {record['md5']}) is already registered as {name} {other}",
                           ("models", name, "versions", other, "md5"), "train a new model before registering")
+    if model.get("format") and "format" not in record:  # the bytes are always loaded the way they were reviewed
+        ordered: dict = {}
+        for key, value in record.items():
+            ordered[key] = value
+            if key == "size":
+                ordered["format"] = model["format"]
+        ordered.setdefault("format", model["format"])
+        record = ordered
     versions[version] = record
     return new

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import re
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import shutil
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
 from ..adapters.registry_file import Loaded

@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..adapters import registry_file
 from ..adapters import git
-from ..core.diff import STAGE_ASSIGNED, STAGE_UNASSIGNED, VERSION_REGISTERED, VERSION_UNARCHIVED, diff
+from ..core.diff import STAGE_ASSIGNED, STAGE_UNASSIGNED, VERSION_REGISTERED, VERSION_UNARCHIVED
+from ..core.document import parse_valid
 from ..core.problems import ModelregError
 from ..core.registry import Registry
 from ..core import tags
@@ -60,6 +60,7 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
     changes, state, result.warnings = registry_history(root, relative)
     if state is None:
         raise ModelregError(f"{relative} has no history on this branch; nothing to release")
+    _revalidate(root, relative, notify_urls)
     registry = Registry(state)
     registered = {(m.name, v) for m in registry.models() for v in m.versions}
     plan = tags.plan(changes, git.tags(root), registered)
@@ -102,6 +103,29 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
         outgoing = messages(plan.tags, registry, github.settings.web_url if github else None)
         result.notified, result.notify_failures = notifier.send(notify_urls, outgoing)
     return result
+
+
+def _revalidate(root: Path, relative: str, notify_urls: list[str] | None) -> None:
+    """The registry on main must be valid before anything is tagged.
+
+    Two pull requests can each pass alone and merge into an invalid state (one
+    archives the version the other promotes): then nothing is tagged or copied,
+    the run fails with the problems, and the notification targets hear of it.
+    """
+    text = git.show_file("HEAD", relative, root)
+    try:
+        parse_valid(text or "", relative)
+    except ModelregError as error:
+        if notify_urls:
+            from ..adapters import notifier
+            from ..views.notification import Message
+
+            body = "\n".join(p.render() for p in error.problems)
+            notifier.send(notify_urls, [Message("modelreg: the registry on main is invalid; nothing was released",
+                                                body)])
+        raise ModelregError([*error.problems, *ModelregError(
+            "the registry on main is invalid (two merged pull requests may conflict): nothing was tagged or "
+            "copied; fix it in a pull request, then the release runs again").problems]) from None
 
 
 def _release_notes(root: Path, registry: Registry, web_url: str) -> dict[str, tuple[str, str]]:

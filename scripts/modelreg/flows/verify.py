@@ -7,14 +7,16 @@ from pathlib import Path
 from ..core.problems import Problem, dotted
 
 
-def dvc_records(loaded, root: Path, events) -> list[Problem]:
+def dvc_records(loaded, root: Path, events, revision: str | None = None) -> list[Problem]:
     """Each version has the md5 DVC recorded for its path in the commit that registered it.
 
     With --base, the versions the change adds are checked against the workspace's
     dvc.lock (they are registered "in that same commit"). Without it, every version
     is checked against dvc.lock (or the .dvc file) as of the first commit whose
     registry contains its md5, found with `git log -S`; versions not committed yet
-    are checked against the workspace.
+    are checked against the workspace. With `revision` (the PR check's head
+    commit), DVC's records are read from that commit's objects, never from files
+    the pull request could have placed in the working tree.
     """
     from ..adapters import dvcfiles, git
     from ..core.diff import VERSION_REGISTERED
@@ -29,7 +31,12 @@ def dvc_records(loaded, root: Path, events) -> list[Problem]:
         for version in model.versions.values():
             if added is not None and (model.name, version.name) not in added:
                 continue
-            commit = None if added is not None else git.first_commit_containing(version.md5, relative, root)
+            if revision is not None:
+                commit = revision
+            elif added is not None:
+                commit = None  # versions being added: the workspace's dvc.lock
+            else:
+                commit = git.first_commit_containing(version.md5, relative, root)
             if commit is None:
                 record, where = dvcfiles.find_out(root, model.path), "the workspace"
             else:
