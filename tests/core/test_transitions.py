@@ -77,8 +77,6 @@ def test_set_stage_creates_missing_stages_and_history():
     assert len(new["models"]["fraud-detector"]["history"]) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: set_stage crashes (AttributeError: None.append) on 'history: null'; "
-                                       "setdefault returns the existing None, so the None-guard after it is dead code")
 def test_set_stage_on_null_history():
     data = base()
     data["models"]["fraud-detector"]["history"] = None

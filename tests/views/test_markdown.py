@@ -85,9 +85,6 @@ def test_comparison_markdown():
     assert text.endswith("\n")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: comparison_markdown puts the metric name (free registry text) into "
-                                       "the 'Primary metric: `...`' line unescaped; a backtick in it ends the code "
-                                       "span and lets HTML, links and @-mentions into the PR comment")
 def test_comparison_markdown_escapes_the_metric_name():
     data = copy.deepcopy(BASE)
     model = data["models"]["churn-classifier"]

@@ -72,9 +72,9 @@ def set_stage(data: dict, name: str, stage: str, version: str | None, reason: st
              "reason": reason.strip()}
     if pr is not None:
         entry["pr"] = pr
-    model.raw.setdefault("history", []).append(entry)
-    if model.raw["history"] is None:
-        model.raw["history"] = [entry]
+    if model.raw.get("history") is None:
+        model.raw["history"] = []
+    model.raw["history"].append(entry)
     return new
 
 

@@ -54,8 +54,8 @@ def rows(comparison: Comparison, markdown: bool = False) -> tuple[list[str], lis
 
 def comparison_markdown(comparison: Comparison) -> str:
     model = comparison.model
-    lines = [f"### {model.name}: versions compared",
-             f"Primary metric: `{model.metric or 'none'}` ({model.goal}); deltas are against "
+    lines = [f"### {md(model.name)}: versions compared",
+             f"Primary metric: {md(model.metric or 'none')} ({model.goal}); deltas are against "
              f"{comparison.baseline.name + ' (production)' if comparison.baseline else 'nothing (no production)'}.",
              ""]
     headers, body = rows(comparison, markdown=True)
