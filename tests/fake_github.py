@@ -231,6 +231,8 @@ class FakeGitHub:
     def _token_kind(self, request: Request) -> str | None:
         """The kind of the token in `Authorization: token X` or `Bearer X`; None for a missing or unknown one (401).
 
+        (GitHub would serve anonymous reads of a public repository; the fake requires a token, as modelreg does.)
+
         https://docs.github.com/rest/authentication/authenticating-to-the-rest-api
         """
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")

@@ -25,7 +25,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    """Run one command behind a guard: no line it prints can start a GitHub Actions workflow command."""
+    from .views.terminal import CommandGuard
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CommandGuard(out), CommandGuard(err)
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

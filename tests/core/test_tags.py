@@ -191,9 +191,9 @@ def test_message_content_for_an_assignment():
     data = tags.message(planned(event), {"auc": 0.9}, None, ["alice"])
     assert data == {"modelreg": 1, "event": STAGE_ASSIGNED, "model": M, "version": "v1.0.0", "stage": "production",
                     "previous": "v0.9.0", "reason": "why", "requester": "bob", "at": "2026-11-26T11:00:00Z",
-                    "approvers": ["alice"], "pr": 12, "metrics": {"auc": 0.9}, "history_index": 4,
-                    "registry_commit": C2}
-    assert tags.message(planned(event), None, 99, None)["pr"] == 99  # an explicit PR wins
+                    "approvers": ["alice"], "pr": None, "pr_in_history": 12, "metrics": {"auc": 0.9},
+                    "history_index": 4, "registry_commit": C2}  # the PR comes from GitHub, never from the file
+    assert tags.message(planned(event), None, 99, None)["pr"] == 99
     assert tags.message(planned(event), None, None, None)["metrics"] == {}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from ..core.problems import ModelregError
@@ -30,3 +31,15 @@ def add_summary(markdown: str) -> None:
     if target:
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(markdown + "\n")
+
+
+def command(line: str) -> None:
+    """Print a workflow command of modelreg's own (an annotation), past the guard on stdout.
+
+    The line must already be escaped as GitHub documents (views/report.annotation does).
+    """
+    out = sys.stdout
+    out.flush()
+    raw = getattr(out, "unguarded", out)
+    raw.write(line.replace("\n", "%0A") + "\n")
+    raw.flush()

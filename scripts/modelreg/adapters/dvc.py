@@ -201,26 +201,64 @@ def _workspace(near: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+MARKER = ".modelreg-pulled"  # beside a pulled folder: modelreg wrote it, so a later pull may replace it
+
+
+def inside(root: Path, relative: str) -> Path:
+    """Where a registry path lands in the repository, refusing anything that would leave it.
+
+    The schema already refuses absolute paths, `..` and `.git/`; this is the
+    second wall, at the sink: it also refuses a path whose folders are symlinks
+    pointing out of the repository.
+    """
+    base = root.resolve()
+    target = base.joinpath(*PurePosixPath(relative).parts)
+    parent = target.parent.resolve()
+    if PurePosixPath(relative).is_absolute() or ".." in PurePosixPath(relative).parts or \
+            (parent != base and base not in parent.parents):
+        raise ModelregError(f"the registry path {relative!r} leads outside the repository ({parent}); refusing to "
+                            "write there; fix the path in the registry, or pull with -o to a place you choose")
+    if target.name in (".git", ".dvc") or ".git" in PurePosixPath(relative).parts:
+        raise ModelregError(f"the registry path {relative!r} points into git's or DVC's own files; refusing it")
+    return parent / target.name
+
+
+def _replaceable_folder(destination: Path) -> bool:
+    """A folder may be replaced when it is empty, or when modelreg pulled it there."""
+    marker = destination.parent / f"{MARKER}-{destination.name}"
+    return not any(destination.iterdir()) or marker.is_file()
+
+
 def pull(root: Path, md5: str, destination: Path, remote: str = REGISTRY, size: int | None = None) -> Path:
     """Fetch exactly `md5` from `remote` and place it at `destination`, verified, or change nothing.
 
     The bytes go to a temporary name beside the destination and are renamed
     into place only after every md5 matched, so a reader never sees a partial
-    or unverified artifact.
+    or unverified artifact. A folder artifact replaces an existing folder only
+    when that folder is empty or modelreg pulled it; nothing else is deleted.
     """
     destination = destination.absolute()
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    if destination.is_symlink():
+        raise ModelregError(f"{destination} is a symbolic link; refusing to write through it")
     if destination.is_dir() and not md5.endswith(".dir"):
         raise ModelregError(f"{destination} is a directory; give a file path with -o")
+    if destination.is_dir() and not _replaceable_folder(destination):
+        raise ModelregError(f"{destination} is a folder with files modelreg did not put there; refusing to replace "
+                            "it: move it away, or pull with -o to another place")
+    if destination.exists() and not destination.is_dir() and md5.endswith(".dir"):
+        raise ModelregError(f"{destination} is a file; a directory artifact needs a folder path")
     if not (root / ".dvc").is_dir():
         raise ModelregError(f"{root} is not a DVC repository (no .dvc folder): run modelreg where the registry's "
                             "DVC configuration is")
+    destination.parent.mkdir(parents=True, exist_ok=True)
     with _workspace(destination.parent) as work:
         staging = work / "artifact"
         _fetch_verified(remote_odb(root, remote), md5, staging, remote, size)
         if destination.is_dir():
-            shutil.rmtree(destination)
+            os.replace(destination, work / "replaced")  # out of the way in one step; deleted with the workspace
         os.replace(staging, destination)
+        if md5.endswith(".dir"):
+            (destination.parent / f"{MARKER}-{destination.name}").write_text(md5 + "\n")
     return destination
 
 

@@ -46,6 +46,7 @@ def run_check(args: argparse.Namespace) -> int:
     from ..adapters import actions, github as github_api
     from ..flows import check
     from ..views import report
+    from ..views.terminal import safe
 
     root, relative = _paths(args)
     in_actions = actions.running_in_actions()
@@ -72,26 +73,26 @@ def run_check(args: argparse.Namespace) -> int:
     body = result.markdown(pr)
     if in_actions:
         for problem in result.problems:
-            print(report.annotation(problem))
+            actions.command(report.annotation(problem))
     else:
         for problem in result.problems:
-            print(f"error: {problem.render()}", file=sys.stderr)
+            print(f"error: {safe(problem.render())}", file=sys.stderr)
     for event_ in result.events:
-        print(event_.describe())
+        print(safe(event_.describe()))
     for change in result.policy:
-        print(f"policy: {change.describe()}")
+        print(f"policy: {safe(change.describe())}")
     for missing in result.missing:
-        print(f"missing: {missing}")
+        print(f"missing: {safe(missing)}")
     if not in_actions:  # locally the summary file is not shown anywhere: say it all here
         for note in result.notes:
-            print(f"note: {note}")
+            print(f"note: {safe(note)}")
     actions.add_summary(body)
     if pr and github and not args.no_comment:
         try:
             github.upsert_comment(pr.number, report.COMMENT_MARKER, body)
         except ModelregError as error:  # a fork's read-only token cannot comment; the summary has it all
-            print(f"note: no sticky comment: {error.problems[0].message}")
-    print(result.verdict())
+            print(f"note: no sticky comment: {safe(error.problems[0].message)}")
+    print(safe(result.verdict()))
     return 0 if result.ok else 1
 
 

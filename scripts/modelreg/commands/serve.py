@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
-from ..core.problems import UsageError
+from ..core.problems import ModelregError, UsageError
 from ._common import add_registry_option
 
 
@@ -23,6 +24,14 @@ def add_parser(sub) -> None:
                                                               "'main' for --source github)")
     parser.add_argument("--poll-seconds", type=float, default=30.0)
     parser.add_argument("--remote", default="registry", help="DVC remote to pull from (default registry)")
+    parser.add_argument("--max-body-bytes", type=int, default=None, metavar="N",
+                        help="refuse request bodies over N bytes with 413 (default $MODELREG_MAX_BODY_BYTES "
+                             "or 4194304, 4 MiB)")
+    parser.add_argument("--allow-non-finite", action="store_true",
+                        help="accept NaN, Infinity and -Infinity as feature values (refused with 422 by default)")
+    parser.add_argument("--allow-pickle", action="store_true",
+                        help="load pickle and joblib versions (loading them runs code from the file; refused "
+                             "by default): only if you trust every version that can reach the stage")
     add_registry_option(parser)
     parser.set_defaults(run=run)
 
@@ -43,6 +52,24 @@ def _source(args, root: Path, relative: str):
     return sources.GitSource(root, relative, args.ref, fetch="/" in args.ref)
 
 
+def max_body_bytes(args: argparse.Namespace) -> int:
+    from ..serving.limits import DEFAULT_MAX_BODY_BYTES
+
+    if args.max_body_bytes is not None:
+        value, where = args.max_body_bytes, "--max-body-bytes"
+    elif os.environ.get("MODELREG_MAX_BODY_BYTES", "").strip():
+        where = "MODELREG_MAX_BODY_BYTES"
+        try:
+            value = int(os.environ[where])
+        except ValueError:
+            raise UsageError(f"{where} must be a number of bytes, not '{os.environ[where]}'") from None
+    else:
+        return DEFAULT_MAX_BODY_BYTES
+    if value < 1:
+        raise UsageError(f"{where} must be a positive number of bytes")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -53,23 +80,31 @@ def run(args: argparse.Namespace) -> int:
     from ..serving.app import create_app
     from ..serving.models import Follower, ModelTable, artifact_loader
 
+    limit = max_body_bytes(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     path = registry_file.find_registry(args.registry).resolve()
     root = git.toplevel(path.parent)
     relative = path.relative_to(root).as_posix()
     source = _source(args, root, relative)
     text = source.poll()
-    names = args.names or [m.name for m in Registry(parse(text, source.name)[0]).models()
-                           if args.stage in m.stages]
+    names = args.names
+    if not names:
+        try:
+            names = [m.name for m in Registry(parse(text, source.name)[0]).models() if args.stage in m.stages]
+        except ModelregError:
+            raise
+        except Exception as error:  # a registry that breaks the reader in a way it does not foresee
+            raise ModelregError(f"cannot read {source.name} to find the models to serve: "
+                                f"{type(error).__name__}: {error}; name the models to serve") from None
     if not names:
         raise UsageError(f"no model has a {args.stage} version in {source.name}; name the models to serve")
-    table = ModelTable(names, args.stage, source.name, artifact_loader(root, args.remote))
+    table = ModelTable(names, args.stage, source.name, artifact_loader(root, args.remote, args.allow_pickle))
     table.update(text)
     follower = Follower(table, source, args.poll_seconds, text=text)
     follower.start()
     try:
-        uvicorn.run(create_app(table, follower), host=args.host, port=args.port, log_level="info",
-                    timeout_graceful_shutdown=10)
+        uvicorn.run(create_app(table, follower, max_body_bytes=limit, allow_non_finite=args.allow_non_finite),
+                    host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)
     finally:
         follower.stop()
     return 0

@@ -34,6 +34,9 @@ _EXPECT = {
             "copy it from dvc.lock or the .dvc file"),
     "timestamp": ("an ISO 8601 time with a zone, like 2026-11-26T10:04:00Z", "use UTC and a 'Z'"),
     "text": ("a non-empty text", "write a few words"),
+    "path": ("a relative path inside the repository", "like models/NAME/model.skops: no leading /, no . or .. "
+             "segments, not under .git/, .github/ or .dvc/, no control characters"),
+    "metricName": ("a metric name (letters, digits, _ . : / -, starting with a letter or _)", "e.g. roc_auc"),
 }
 
 

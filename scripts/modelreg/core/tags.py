@@ -160,7 +160,8 @@ def message(tag: PlannedTag, metrics: dict | None, pr: int | None, approvers: li
         "requester": history.get("by"),
         "at": history.get("at"),
         "approvers": approvers,
-        "pr": pr if pr is not None else history.get("pr"),
+        "pr": pr,  # from GitHub, never from the file alone
+        "pr_in_history": history.get("pr"),  # what the file says, checked against the PR by `ci check`
         "metrics": metrics or {},
         "history_index": event.history_index,
         "registry_commit": tag.commit,

@@ -35,6 +35,7 @@ _BOOL_VALUES = {"yes": True, "true": True, "on": True, "no": False, "false": Fal
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 
 _slow = yaml.SafeLoader("")  # only for PyYAML's rarer int/float spellings
+MAX_DEPTH = 32  # a registry nests about six levels; anything far deeper is an attack on the reader
 
 
 class _Loader(_BaseLoader):
@@ -84,7 +85,9 @@ def construct(root: Node | None, text_has_alias: bool = True, line_offset: int =
     if multiline is None:
         multiline = []
 
-    def build(node: Node) -> Any:
+    def build(node: Node, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise _Refused(node, f"values nest deeper than {MAX_DEPTH} levels", "flatten the value")
         if seen is not None:
             if id(node) in seen:
                 raise _Refused(node, "YAML aliases (*name) are not allowed in the registry",
@@ -126,20 +129,20 @@ def construct(root: Node | None, text_has_alias: bool = True, line_offset: int =
                 result: dict = {}
                 key_lines: dict = {}
                 for key_node, value_node in node.value:
-                    key = build(key_node)
+                    key = build(key_node, depth + 1)
                     if isinstance(key, (dict, list)):
                         raise _Refused(key_node, "a mapping key must be a plain value")
                     if key in key_lines:
                         raise _Refused(key_node, f"duplicate key {key!r} (first defined on line "
                                        f"{key_lines[key]})", "keep one of them")
                     key_lines[key] = key_node.start_mark.line + 1 + line_offset
-                    result[key] = build(value_node)
+                    result[key] = build(value_node, depth + 1)
                 return result
         elif cls is SequenceNode:
             if node.flow_style and node.start_mark.line != node.end_mark.line:
                 multiline.append(node)
             if tag == _SEQ:
-                return [build(item) for item in node.value]
+                return [build(item, depth + 1) for item in node.value]
         raise _Refused(node, f"YAML tag {tag!r} is not allowed in the registry",
                        "remove the explicit !tag")
 
@@ -162,6 +165,10 @@ def load(text: str, filename: str, line_offset: int = 0) -> tuple[Any, Node | No
                                          "fix the syntax at that place")]) from None
         except yaml.YAMLError as error:
             raise ModelregError([Problem(filename, None, None, "", f"not valid YAML: {error}")]) from None
+        except RecursionError:  # the composer recurses once per level of [ and {
+            line, column = _too_deep(text)
+            raise ModelregError([Problem(filename, line + line_offset, column, "",
+                                         f"values nest deeper than {MAX_DEPTH} levels", "flatten the value")]) from None
         multiline: list[Node] = []
         try:
             data = construct(root, "*" in text, line_offset, multiline)
@@ -180,6 +187,18 @@ def load(text: str, filename: str, line_offset: int = 0) -> tuple[Any, Node | No
             # first collection after re-enabling rescans every node (~0.3 s at 10,000 versions).
             gc.freeze()
             gc.enable()
+
+
+def _too_deep(text: str) -> tuple[int, int]:
+    """Line and column where flow brackets first nest deeper than MAX_DEPTH (quotes are not parsed:
+    this only points the error message at the place)."""
+    depth = 0
+    for line_number, line in enumerate(text.split("\n"), start=1):
+        for column, char in enumerate(line, start=1):
+            depth += 1 if char in "[{" else -1 if char in "]}" else 0
+            if depth > MAX_DEPTH:
+                return line_number, column
+    return 1, 1
 
 
 def _check_continuations(text: str, nodes: list[Node], filename: str, line_offset: int) -> None:

@@ -1,9 +1,14 @@
-"""Artifacts: pulled by md5 and verified, cached by md5 and re-verified, loaded only after that."""
+"""Artifacts: pulled by md5 and verified, cached by md5 and re-verified, loaded only after that.
+
+Loading follows the format the registry records for the version (else the model's; the file's
+suffix only when the registry names none). pickle and joblib run code from the file while they
+load, so they load only when the caller opts in with allow_pickle=True: verifying the md5 proves
+the bytes are the ones the registry names, not that whoever registered them is to be trusted.
+"""
 
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +28,7 @@ def pull(answer: Resolved, output: Path | None = None, remote: str = "registry",
     from ..adapters import dvc
 
     root = root or registry_file.repo_of(registry_file.find_registry())
-    target = output if output is not None else root / answer.path
+    target = output if output is not None else dvc.inside(root, answer.path)  # registry text is untrusted
     return dvc.pull(root, answer.md5, target, remote=remote, size=answer.size)
 
 
@@ -34,12 +39,17 @@ def _cache_dir() -> Path:
 
 
 def load(name: str, stage: str | None = "production", version: str | None = None, remote: str = "registry",
-         registry: str | None = None, trusted: list[str] | None = None) -> Any:
-    """Fetch, verify and load a model. Bytes are checked against the registry's md5 before loading."""
+         registry: str | None = None, trusted: list[str] | None = None, allow_pickle: bool = False) -> Any:
+    """Fetch, verify and load a model. Bytes are checked against the registry's md5 before loading.
+
+    The version's recorded format decides how: skops with only scikit-learn, NumPy and SciPy types
+    trusted (plus `trusted`), onnx and directories as the verified path, and pickle or joblib only
+    with `allow_pickle=True` (they run code from the file)."""
     ref = Reference(name, version=version) if version else Reference(name, stage=stage)
     answer = resolve_reference(ref, registry)
+    check_loadable(answer, allow_pickle)  # before downloading anything
     target = cached_artifact(registry_file.repo_of(registry_file.find_registry(registry)), answer, remote)
-    return load_verified(target, answer.format, trusted)
+    return load_verified(target, answer.format, trusted, allow_pickle=allow_pickle)
 
 
 def cached_artifact(root: Path, answer: Resolved, remote: str = "registry") -> Path:
@@ -53,9 +63,38 @@ def cached_artifact(root: Path, answer: Resolved, remote: str = "registry") -> P
     return target
 
 
-def load_verified(path: Path, fmt: str | None, trusted: list[str] | None = None) -> Any:
-    """Load a file whose md5 the caller has just verified."""
-    fmt = fmt or FORMATS_BY_SUFFIX.get(path.suffix)
+PICKLE_FORMATS = ("pickle", "joblib")
+PATH_FORMATS = ("onnx", "directory")  # handed back as the verified path, for the caller's runtime
+
+
+class PickleRefused(ModelregError):
+    def __init__(self, what: str, fmt: str):
+        super().__init__(f"{what} is a {fmt} artifact and was not loaded: loading pickle runs code from the "
+                         "file; pass allow_pickle=True / --allow-pickle if you trust every version that can "
+                         "reach this stage")
+
+
+def effective_format(fmt: str | None, path: Path) -> str:
+    """The registry's format; the suffix's only when the registry records none."""
+    return fmt if fmt is not None else FORMATS_BY_SUFFIX.get(path.suffix, "directory")
+
+
+def check_loadable(answer: Resolved, allow_pickle: bool = False) -> None:
+    """Refuse a pickle or joblib version up front, before its bytes are fetched, unless allowed."""
+    fmt = effective_format(answer.format, Path(answer.path))
+    if fmt in PICKLE_FORMATS and not allow_pickle:
+        raise PickleRefused(f"{answer.name} {answer.version}", fmt)
+
+
+def load_verified(path: Path, fmt: str | None, trusted: list[str] | None = None, *,
+                  allow_pickle: bool = False) -> Any:
+    """Load a file whose md5 the caller has just verified, as `fmt` (the registry's format) says.
+
+    The file's suffix is consulted only when the registry records no format. pickle and joblib
+    are refused unless `allow_pickle`; a format modelreg does not know is refused."""
+    fmt = effective_format(fmt, path)
+    if fmt in PICKLE_FORMATS and not allow_pickle:
+        raise PickleRefused(str(path), fmt)
     if fmt == "skops":
         import skops.io
 
@@ -66,15 +105,16 @@ def load_verified(path: Path, fmt: str | None, trusted: list[str] | None = None)
             raise ModelregError(f"{path} contains types that are not trusted: {', '.join(refused)}; "
                                 "pass trusted=[...] if you know them")
         return skops.io.load(path, trusted=sorted(allowed))
-    if fmt in ("pickle", "joblib"):
-        warnings.warn(f"loading {fmt} runs code from the file; its md5 was verified against the registry, "
-                      "but prefer skops for models", stacklevel=2)
-        if fmt == "joblib":
-            import joblib
+    if fmt == "joblib":  # allowed above
+        import joblib
 
-            return joblib.load(path)
+        return joblib.load(path)
+    if fmt == "pickle":  # allowed above
         import pickle
 
         with open(path, "rb") as handle:
             return pickle.load(handle)
-    return path  # onnx and directories: the caller's runtime opens them
+    if fmt in PATH_FORMATS:
+        return path  # the caller's runtime opens them
+    raise ModelregError(f"{path}: format {str(fmt)[:40]!r} is not one modelreg loads "
+                        "(pickle, joblib, skops, onnx or directory)")

@@ -2,7 +2,8 @@
 
 For each model with a version in the stage (or just one model): pull it by md5
 from the registry remote into deploy/NAME/, verify it, load it, and predict on
-the sample input kept beside the model (models/NAME/sample.json).
+the sample input kept beside the model (models/NAME/sample.json). A pickle or joblib
+version is refused before it is pulled unless `allow_pickle` (loading one runs code).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from ..adapters import registry_file
 from ..core.lookup import Reference
 from ..core.registry import Registry
-from .artifacts import load_verified, pull, resolve_reference
+from .artifacts import check_loadable, load_verified, pull, resolve_reference
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,16 @@ class Deployed:
     outcome: str  # what the smoke test did, in words
 
 
-def deploy(stage: str = "production", model: str = "", into: Path = Path("deploy")) -> list[Deployed]:
+def deploy(stage: str = "production", model: str = "", into: Path = Path("deploy"),
+           allow_pickle: bool = False) -> list[Deployed]:
     registry = Registry(registry_file.load().data)
     names = [model] if model else [m.name for m in registry.models() if stage in m.stages]
     done = []
     for name in names:
         answer = resolve_reference(Reference(name, stage=stage))
+        check_loadable(answer, allow_pickle)
         target = pull(answer, into / name / Path(answer.path).name)
-        loaded = load_verified(target, answer.format)
+        loaded = load_verified(target, answer.format, allow_pickle=allow_pickle)
         sample = Path(answer.path).parent / "sample.json"
         outcome = "loaded; no sample input to predict on"
         if sample.exists() and hasattr(loaded, "predict"):

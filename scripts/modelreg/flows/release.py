@@ -19,6 +19,7 @@ from ..core.problems import ModelregError
 from ..core.registry import Registry
 from ..core import tags
 from ..views import report
+from ..views.markdown import md
 from .history import registry_history
 
 
@@ -37,19 +38,19 @@ class Released:
             lines.append("Nothing to do: tags, artifacts and releases already match the registry.")
         if self.copied:
             lines += ["Artifacts copied from `candidates` to `registry` (md5 verified):", ""]
-            lines += [f"- {item}" for item in self.copied] + [""]
+            lines += [f"- {md(item)}" for item in self.copied] + [""]
         if self.tags:
             lines += ["Tags created:", ""]
-            lines += [f"- `{t.name}` on {t.target[:12]}: {t.event.describe()}" for t in self.tags] + [""]
+            lines += [f"- `{t.name}` on {t.target[:12]}: {md(t.event.describe())}" for t in self.tags] + [""]
         changed = {tag: what for tag, what in self.releases.items() if what != "unchanged"}
         if changed:
             lines += ["Releases:", ""] + [f"- {tag}: {what}" for tag, what in changed.items()] + [""]
         if self.notified or self.notify_failures:
             lines += [f"Notifications: {self.notified} delivered" +
                       (f", {len(self.notify_failures)} failed:" if self.notify_failures else "."), ""]
-            lines += [f"- {failure}" for failure in self.notify_failures] + [""]
+            lines += [f"- {md(failure)}" for failure in self.notify_failures] + [""]
         if self.warnings:
-            lines += ["Warnings:", ""] + [f"- {w}" for w in self.warnings]
+            lines += ["Warnings:", ""] + [f"- {md(w)}" for w in self.warnings]
         return "\n".join(lines).rstrip() + "\n"
 
 

@@ -3,6 +3,12 @@
 A request takes the current `Served` object once and uses it to the end, so
 requests in flight finish on the model they started with while a swap
 publishes the next one by replacing one reference.
+
+The registry text is written by pull-request authors, so nothing in it may stop
+the follower: any exception while reading, resolving or loading (a RecursionError
+from a deeply nested value as much as a refused version) is caught, kept on the
+model's `Status` or the follower for /healthz and /metrics, logged, and tried
+again; the old version keeps serving meanwhile.
 """
 
 from __future__ import annotations
@@ -34,9 +40,25 @@ class Served:
 @dataclass
 class Status:
     last_error: str | None = None
-    failed_md5: str | None = None
+    failed_md5: str | None = None  # set when the version resolved but could not be loaded
     last_check: float | None = None
     swaps: int = 0
+    errors: int = 0  # updates of this model that failed, since start
+
+
+def describe(error: BaseException, limit: int = 1000) -> str:
+    """One line of text for any exception, safe to log and to show: control characters escaped, bounded."""
+    try:
+        if isinstance(error, ModelregError) and error.problems:
+            text = "; ".join(problem.render() for problem in error.problems[:3])
+        else:
+            detail = str(error)
+            text = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    except Exception:  # an exception whose text cannot be made
+        text = type(error).__name__
+    cut = len(text) > limit
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+    return text[:limit] + "..." if cut or len(text) > limit else text
 
 
 Loader = Callable[[Resolved], Any]  # fetch + verify + load an artifact
@@ -56,37 +78,58 @@ class ModelTable:
         return dict(self._served)
 
     def update(self, text: str) -> list[str]:
-        """Bring every model to what the registry text says holds the stage; returns what changed."""
+        """Bring every model to what the registry text says holds the stage; returns what changed.
+
+        Never raises for anything the text or an artifact can cause: a model that cannot be updated
+        keeps its version and records why."""
         changed = []
         with self._lock:
             for name in self.names:
                 status = self.status[name]
                 status.last_check = time.time()
                 try:
-                    answer = resolve(text, Reference(name, stage=self.stage), self.registry_name)
-                except ModelregError as error:
-                    status.last_error = f"cannot resolve {name}@{self.stage}: {error.problems[0].message}"
-                    log.error(status.last_error)
+                    done = self._update_one(name, text, status)
+                except (Exception, SystemExit) as error:  # SystemExit too: an unpickled object may raise it
+                    status.last_error = f"cannot update {name}@{self.stage}: {describe(error)}"
+                    status.failed_md5 = None
+                    status.errors += 1
+                    log.error("%s; still serving %s", status.last_error, self._serving(name))
                     continue
-                current = self._served.get(name)
-                if current is not None and current.md5 == answer.md5:
-                    continue
-                try:
-                    model = self.loader(answer)
-                except Exception as error:  # a bad version must never take the server down
-                    status.last_error = f"{name} {answer.version} ({answer.md5}) was not loaded: {error}"
-                    status.failed_md5 = answer.md5
-                    log.error("%s; still serving %s", status.last_error,
-                              current.version if current else "nothing")
-                    continue
-                metrics = _metrics(text, name, answer.version, self.registry_name)
-                self._served = {**self._served, name: Served(name, answer.version, answer.md5, self.stage, metrics,
-                                                             model)}
-                status.last_error, status.failed_md5 = None, None
-                status.swaps += 1
-                changed.append(f"{name} {current.version if current else '-'} -> {answer.version}")
-                log.info("now serving %s %s (md5 %s)", name, answer.version, answer.md5)
+                if done:
+                    changed.append(done)
         return changed
+
+    def _serving(self, name: str) -> str:
+        current = self._served.get(name)
+        return current.version if current else "nothing"
+
+    def _update_one(self, name: str, text: str, status: Status) -> str | None:
+        try:
+            answer = resolve(text, Reference(name, stage=self.stage), self.registry_name)
+        except ModelregError as error:
+            status.last_error = f"cannot resolve {name}@{self.stage}: {describe(error)}"
+            status.failed_md5 = None
+            status.errors += 1
+            log.error("%s; still serving %s", status.last_error, self._serving(name))
+            return None
+        current = self._served.get(name)
+        if current is not None and current.md5 == answer.md5:
+            status.last_error, status.failed_md5 = None, None
+            return None
+        try:
+            model = self.loader(answer)
+        except (Exception, SystemExit) as error:  # a bad version must never take the server down
+            status.last_error = f"{name} {answer.version} ({answer.md5}) was not loaded: {describe(error)}"
+            status.failed_md5 = answer.md5
+            status.errors += 1
+            log.error("%s; still serving %s", status.last_error, self._serving(name))
+            return None
+        metrics = _metrics(text, name, answer.version, self.registry_name)
+        self._served = {**self._served, name: Served(name, answer.version, answer.md5, self.stage, metrics, model)}
+        status.last_error, status.failed_md5 = None, None
+        status.swaps += 1
+        log.info("now serving %s %s (md5 %s)", name, answer.version, answer.md5)
+        return f"{name} {current.version if current else '-'} -> {answer.version}"
 
 
 def _metrics(text: str, name: str, version: str, registry_name: str) -> dict:
@@ -97,21 +140,28 @@ def _metrics(text: str, name: str, version: str, registry_name: str) -> dict:
         data, _ = registry_file.parse(text, registry_name)
         found = Registry(data).model(name).version(version)
         return dict(found.metrics) if found else {}
-    except (ModelregError, AttributeError):
+    except Exception:  # the metrics are shown, not needed: a text that resolved but cannot be read fully
         return {}
 
 
-def artifact_loader(root: Path, remote: str) -> Loader:
-    """Fetch by md5 through the verified local cache (see flows.artifacts.cached_artifact), then load."""
+def artifact_loader(root: Path, remote: str, allow_pickle: bool = False) -> Loader:
+    """Fetch by md5 through the verified local cache (see flows.artifacts.cached_artifact), then load
+    as the version's recorded format says; pickle and joblib only with `allow_pickle`."""
     def load(answer: Resolved) -> Any:
-        from ..flows.artifacts import cached_artifact, load_verified
+        from ..flows.artifacts import cached_artifact, check_loadable, load_verified
 
-        return load_verified(cached_artifact(root, answer, remote), answer.format)
+        check_loadable(answer, allow_pickle)  # before anything is downloaded
+        return load_verified(cached_artifact(root, answer, remote), answer.format, allow_pickle=allow_pickle)
     return load
 
 
 class Follower:
-    """Polls a source and updates the table in a background thread."""
+    """Polls a source and updates the table in a background thread that nothing stops but stop().
+
+    A text that could not be applied (a model failed to resolve, or the update itself failed) is
+    tried again on every poll, even when the source has not changed; a version that resolved but
+    failed to load is pulled again only every `retry_every` polls, as that costs a download.
+    """
 
     def __init__(self, table: ModelTable, source, interval: float, retry_every: int = 10,
                  text: str | None = None):
@@ -120,7 +170,10 @@ class Follower:
         self._thread: threading.Thread | None = None
         self._text = text  # the registry text last applied
         self._polls = 0
-        self.last_poll_error: str | None = None
+        self.last_poll_error: str | None = None  # the source could not be read
+        self.last_update_error: str | None = None  # the text could not be applied at all
+        self.errors = 0  # errors the follower caught and survived, since start (models' own counted apart)
+        self.last_poll: float | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="modelreg-follower", daemon=True)
@@ -131,23 +184,60 @@ class Follower:
         if self._thread:
             self._thread.join(timeout=10)
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def stopped_unexpectedly(self) -> bool:
+        """The thread was started, is gone, and nobody asked it to stop (should never be true)."""
+        return self._thread is not None and not self._thread.is_alive() and not self._stop.is_set()
+
+    @property
+    def error_count(self) -> int:
+        return self.errors + sum(status.errors for status in self.table.status.values())
+
     def poll_once(self) -> list[str]:
+        self.last_poll = time.time()
         try:
             text = self.source.poll()
             self.last_poll_error = None
         except Exception as error:  # a flaky source must not stop the loop
-            self.last_poll_error = f"cannot read {self.source.name}: {error}"
+            self.last_poll_error = f"cannot read {self.source.name}: {describe(error)}"
+            self.errors += 1
             log.error(self.last_poll_error)
             return []
         self._polls += 1
         if text is None:
-            failing = any(status.failed_md5 for status in self.table.status.values())
-            if not (failing and self._text is not None and self._polls % self.retry_every == 0):
+            if self._text is None or not self._should_retry():
                 return []
-            text = self._text  # a failed load may have been a passing fault: try it again now and then
+            text = self._text
         self._text = text
-        return self.table.update(text)
+        try:
+            changed = self.table.update(text)
+        except Exception as error:  # update catches its own; this is the net under it
+            self.last_update_error = f"cannot apply the registry from {self.source.name}: {describe(error)}"
+            self.errors += 1
+            log.error(self.last_update_error)
+            return []
+        self.last_update_error = None
+        return changed
+
+    def _should_retry(self) -> bool:
+        statuses = self.table.status.values()
+        if self.last_update_error or any(s.last_error and s.failed_md5 is None for s in statuses):
+            return True  # the text could not be applied: every poll, it costs no download
+        # a failed load may have been a passing fault: try it again now and then
+        return any(s.failed_md5 for s in statuses) and self._polls % self.retry_every == 0
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.poll_once()
+            try:
+                self.poll_once()
+            except BaseException as error:  # the last net: this thread must not die while the server runs
+                try:
+                    self.last_update_error = f"the follower caught {describe(error)}"
+                    self.errors += 1
+                    log.error(self.last_update_error)
+                except BaseException:  # even logging failed (MemoryError): go round again
+                    pass

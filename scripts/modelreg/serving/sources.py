@@ -34,8 +34,9 @@ class FileSource(Source):
         digest = hashlib.sha256(data).hexdigest()
         if digest == self._digest:
             return None
-        self._digest = digest
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
+        self._digest = digest  # only once read: a text that failed keeps failing, and showing, until it changes
+        return text
 
 
 class GitSource(Source):
@@ -53,8 +54,9 @@ class GitSource(Source):
         blob = git.run(["rev-parse", f"{self.ref}:{self.relative}"], self.root).strip()
         if blob == self._blob:
             return None
-        self._blob = blob
-        return git.run(["cat-file", "blob", blob], self.root)
+        text = git.run(["cat-file", "blob", blob], self.root)
+        self._blob = blob  # only once read (see FileSource)
+        return text
 
 
 class GitHubSource(Source):
@@ -76,11 +78,13 @@ class GitHubSource(Source):
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 payload = json.loads(response.read())
-                self._etag = response.headers.get("ETag")
+                etag = response.headers.get("ETag")
         except urllib.error.HTTPError as error:
             if error.code == 304:
                 return None
             raise ModelregError(f"GitHub contents API answered {error.code} for {self.name}") from None
         except (urllib.error.URLError, TimeoutError) as error:
             raise ModelregError(f"cannot reach the GitHub API for {self.name}: {error}") from None
-        return base64.b64decode(payload["content"]).decode("utf-8")
+        text = base64.b64decode(payload["content"]).decode("utf-8")
+        self._etag = etag  # only once read (see FileSource)
+        return text

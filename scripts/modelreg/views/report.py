@@ -71,6 +71,11 @@ def annotation(problem: Problem, level: str = "error") -> str:
     return f"::{level} {','.join(props)}::{escape(message)}"
 
 
+def mermaid_text(value: str) -> str:
+    """Text for a quoted mermaid label: only characters that cannot end the quote, the block or the fence."""
+    return "".join(ch for ch in str(value) if ch.isalnum() or ch in " _.:/-")[:100]
+
+
 def mermaid_chart(model: Model) -> str:
     """The primary metric across versions, as a mermaid xychart (renders in comments and summaries)."""
     versions = [v for v in model.ordered_versions() if model.metric_value(v) is not None][-20:]
@@ -79,10 +84,11 @@ def mermaid_chart(model: Model) -> str:
     values = [model.metric_value(v) for v in versions]
     low, high = min(values), max(values)
     pad = (high - low) * 0.1 or 0.01
-    labels = ", ".join(f'"{v.name}"' for v in versions)
+    labels = ", ".join(f'"{mermaid_text(v.name)}"' for v in versions)
+    metric = mermaid_text(model.metric)
     return "\n".join([
-        "```mermaid", "xychart-beta", f'    title "{model.name}: {model.metric} by version"',
-        f"    x-axis [{labels}]", f'    y-axis "{model.metric}" {low - pad:.4f} --> {high + pad:.4f}',
+        "```mermaid", "xychart-beta", f'    title "{mermaid_text(model.name)}: {metric} by version"',
+        f"    x-axis [{labels}]", f'    y-axis "{metric}" {low - pad:.4f} --> {high + pad:.4f}',
         f"    line [{', '.join(f'{x:.4f}' for x in values)}]", "```"])
 
 
