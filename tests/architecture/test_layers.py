@@ -24,7 +24,7 @@ ALLOWED = {
     "serving": {"core", "adapters", "views", "flows", "serving"},
     "commands": {"core", "adapters", "views", "flows", "serving", "commands"},
     "api": {"core", "flows"},
-    "cli": {"core", "commands", "package"},
+    "cli": {"core", "views", "commands", "package"},
     "package": {"package", "api", "cli"},  # modelreg/__init__.py and __main__.py
 }
 CORE_THIRD_PARTY = {"yaml", "jsonschema"}

@@ -183,6 +183,26 @@ def test_bad_requests(server):
     assert len(good["predictions"]) == len(ROWS) and len(good["probabilities"][0]) == 2
 
 
+def test_limits_on_the_served_model(server):
+    url, _ = server
+    predict = f"{url}/models/{MODEL}/predict"
+    big = json.dumps({"rows": ROWS * (5_000_000 // len(json.dumps(ROWS)) + 1)}).encode()
+    assert len(big) > 5_000_000
+    started = time.monotonic()
+    response = httpx.post(predict, content=big, headers={"content-type": "application/json"}, timeout=10)
+    assert response.status_code == 413 and time.monotonic() - started < 5, response.text
+    assert httpx.post(predict, json={"rows": ROWS}).status_code == 200  # and it still answers
+    for value, words in (("NaN", "NaN is not a finite number"), ("Infinity", "Infinity is not a finite number"),
+                         ("true", "a boolean (true) is not a number"), ('"a"', 'a string ("a") is not a number'),
+                         ("[1.0]", "a list is not a number")):
+        features = [json.dumps(v) for v in ROWS[0]]
+        features[3] = value
+        body = '{"rows": [%s, [%s]]}' % (json.dumps(ROWS[0]), ", ".join(features))
+        response = httpx.post(predict, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422 and response.json()["detail"].startswith(f"row 1, column 3: {words}")
+    assert httpx.get(f"{url}/healthz").json()["status"] == "ok"
+
+
 def test_github_contents_source_polls_with_etags(httpserver):
     import base64
     import hashlib

@@ -194,3 +194,173 @@ def changed_paths(base: str, head: str | None, root: Path) -> list[str]:
 def commit_time(rev: str, root: Path) -> int:
     """Committer time of a commit, in seconds since the epoch."""
     return int(run(["log", "-1", "--format=%ct", rev], root).strip())
+
+
+def export_tree(rev: str, destination: Path, root: Path) -> None:
+    """The files of commit `rev` written into `destination` (no .git): a clean copy of reviewed code."""
+    import io
+    import tarfile
+
+    result = subprocess.run(["git", "archive", "--format=tar", rev], cwd=root, capture_output=True)
+    if result.returncode != 0:
+        raise ModelregError(f"git archive {rev} failed: {result.stderr.decode(errors='replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(result.stdout)) as archive:
+        archive.extractall(destination, filter="data")  # the data filter refuses links and paths leaving it
+
+
+# ---- history at scale: one process per kind of question, not one per commit or tag ----
+
+class BlobReader:
+    """Files at revisions through one `git cat-file --batch` process (use as a context manager)."""
+
+    def __init__(self, cwd: Path | str | None = None):
+        try:
+            self._process = subprocess.Popen(["git", "cat-file", "--batch"], cwd=cwd, stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise ModelregError("git is not installed or not on PATH") from None
+
+    def read(self, rev: str, path: str) -> tuple[str, str] | None:
+        """(blob id, text) of `path` at `rev`, or None when it is not there."""
+        process = self._process
+        assert process.stdin is not None and process.stdout is not None
+        if "\n" in rev or "\n" in path:
+            raise ModelregError(f"a revision or path with a line break cannot be read: {rev!r}:{path!r}")
+        process.stdin.write(f"{rev}:{path}\n".encode())
+        process.stdin.flush()
+        header = process.stdout.readline().decode()
+        if not header:
+            raise ModelregError(f"git cat-file stopped while reading {rev}:{path}")
+        fields = header.split()
+        if len(fields) != 3 or fields[1] not in ("blob", "tree", "commit", "tag"):
+            return None  # "<rev>:<path> missing" (or ambiguous)
+        data = process.stdout.read(int(fields[2]) + 1)[:-1]
+        if fields[1] != "blob":
+            return None
+        text = data.decode("utf-8", errors="replace")
+        if "\r" in text:  # as show_file reads it (universal newlines)
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return fields[0], text
+
+    def close(self) -> None:
+        if self._process.stdin:
+            self._process.stdin.close()
+        self._process.wait()
+        if self._process.stdout:
+            self._process.stdout.close()
+
+    def __enter__(self) -> "BlobReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def first_parent_changes_until(path: str, stop: set[str], cwd: Path | str | None = None) -> tuple[list[tuple[str, int]], str | None]:
+    """Commits of HEAD's first-parent history that touched `path`, newest first, back to the first one in
+    `stop` (excluded). Returns (commits, the stop commit found or None when the whole history was read).
+
+    One `git log`, read as it is written and stopped as soon as a commit of `stop` shows up, so the cost
+    is that of the commits after it, not of the whole history.
+    """
+    try:
+        process = subprocess.Popen(["git", "log", "--first-parent", "--format=%H %ct", "HEAD", "--", path], cwd=cwd,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except FileNotFoundError:
+        raise ModelregError("git is not installed or not on PATH") from None
+    assert process.stdout is not None
+    commits, found = [], None
+    for line in process.stdout:
+        sha, _, date = line.strip().partition(" ")
+        if not sha:
+            continue
+        if sha in stop:
+            found = sha
+            break
+        commits.append((sha, int(date)))
+    if found:
+        process.kill()
+    process.stdout.close()
+    error = process.stderr.read() if process.stderr else ""
+    code = process.wait()
+    if not found and code != 0:
+        if "does not have any commits" in error or "bad default revision" in error or "unknown revision" in error:
+            return [], None  # an empty repository
+        raise ModelregError(f"git log --first-parent -- {path} failed: {error.strip()}")
+    return commits, found
+
+
+def _crud(byte: int) -> bool:
+    return byte <= 32 or byte in b".,:;<>\"\\'"
+
+
+def _without_crud(text: str) -> bytes:
+    """git's ident cleaning (ident.c strbuf_addstr_without_crud): crud off both ends, no < > or newline."""
+    raw = text.encode("utf-8", "surrogateescape")
+    start, end = 0, len(raw)
+    while start < end and _crud(raw[start]):
+        start += 1
+    while end > start and _crud(raw[end - 1]):
+        end -= 1
+    return bytes(b for b in raw[start:end] if b not in b"\n<>")
+
+
+def _cleanup_message(message: str) -> bytes:
+    """`git tag -F -`'s default cleanup (strip): no trailing whitespace, no # lines, no runs of blank lines."""
+    lines = []
+    for line in message.split("\n"):
+        if line.startswith("#"):
+            continue
+        line = line.rstrip(" \t\n\v\f\r")
+        if not line and (not lines or not lines[-1]):
+            continue
+        lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+def tag_object(name: str, target: str, message: str, date: int, tagger: str) -> bytes:
+    """The annotated tag object `create_tag` makes (git tag -a), byte for byte."""
+    email = f"{tagger}@users.noreply.github.com" if "@" not in tagger else tagger
+    who = _without_crud(tagger)
+    if not who:
+        raise ModelregError(f"git tag {name} failed: the tagger name {tagger!r} has no usable characters")
+    if "\0" in tagger or "\0" in message:
+        raise ModelregError(f"git tag {name} failed: a NUL character in the tagger or the message")
+    body = _cleanup_message(message)
+    if not body:
+        raise ModelregError(f"git tag {name} failed: empty tag message")
+    return (f"object {target}\ntype commit\ntag {name}\n".encode() + b"tagger " + who + b" <"
+            + _without_crud(email) + f"> {int(date)} +0000\n\n".encode() + body)
+
+
+def create_tags(tags: list[tuple[str, str, str, int, str]], cwd: Path | str | None = None) -> None:
+    """Annotated tags (name, target, message, date, tagger), exactly as `create_tag` makes them, all or none.
+
+    The tag objects are written by one `git hash-object -t tag -w --stdin-paths` (git checks each
+    object's format) and the refs created in one `git update-ref --stdin` transaction, which fails
+    as a whole if any of the tags exists.
+    """
+    import tempfile
+
+    if not tags:
+        return
+    with tempfile.TemporaryDirectory(prefix="modelreg-tags-") as folder:
+        paths = []
+        for number, (name, target, message, date, tagger) in enumerate(tags):
+            path = Path(folder) / f"{number}.tag"
+            path.write_bytes(tag_object(name, target, message, date, tagger))
+            paths.append(str(path))
+        result = subprocess.run(["git", "hash-object", "-t", "tag", "-w", "--stdin-paths"], cwd=cwd,
+                                input="\n".join(paths) + "\n", capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ModelregError(f"git hash-object of {len(tags)} tag(s) failed: {result.stderr.strip()}")
+    objects = result.stdout.split()
+    if len(objects) != len(tags):
+        raise ModelregError(f"git hash-object wrote {len(objects)} of {len(tags)} tag objects")
+    commands = "".join(f"create refs/tags/{name} {oid}\n" for (name, *_), oid in zip(tags, objects))
+    result = subprocess.run(["git", "update-ref", "--stdin"], cwd=cwd, input=commands, capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise ModelregError(f"creating {len(tags)} tag(s) failed, none was created: {result.stderr.strip()}")

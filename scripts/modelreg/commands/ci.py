@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -19,6 +20,9 @@ def add_parser(sub) -> None:
     check.add_argument("--head", metavar="REV", help="the change to check, read from git objects (default: the "
                        "event's head commit; locally, the working tree)")
     check.add_argument("--no-remote", action="store_true", help="do not check the candidates DVC remote")
+    check.add_argument("--evaluation", metavar="FILE",
+                       help="the evaluation job's results (modelreg evaluate --changed -o FILE); in Actions, versions "
+                            "of models that declare an evaluation need one")
     check.add_argument("--no-comment", action="store_true", help="do not post the sticky PR comment")
     add_registry_option(check)
     check.set_defaults(run=run_check)
@@ -40,6 +44,21 @@ def _paths(args) -> tuple[Path, str]:
 
 
 PR_EVENTS = ("pull_request", "pull_request_review", "merge_group")
+
+
+def _reproductions(path: str | None) -> list:
+    """The evaluation job's results: data from a job that ran the author's bytes, validated field by field."""
+    if not path:
+        return []
+    from ..core.reproduction import Reproduction
+
+    try:
+        items = json.loads(Path(path).read_text("utf-8"))
+        return [Reproduction.from_dict(item) for item in items]
+    except FileNotFoundError:
+        return []  # the job did not run (or found nothing to evaluate): the check says what is missing
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ModelregError(f"{path}: not the evaluation job's results ({error}); the check fails closed") from None
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -67,7 +86,9 @@ def run_check(args: argparse.Namespace) -> int:
                             "cannot be checked, so the check fails closed; pass GITHUB_TOKEN: ${{ github.token }} "
                             "to the step")
     skip_remote = args.no_remote or os.environ.get("MODELREG_NO_REMOTE", "").lower() in ("1", "true", "yes")
-    result = check.run(root, relative, base, head=head, pr=pr, github=github, check_remote=not skip_remote)
+    reproductions = _reproductions(args.evaluation)
+    result = check.run(root, relative, base, head=head, pr=pr, github=github, check_remote=not skip_remote,
+                       reproductions=reproductions, require_reproduction=in_actions and pr is not None)
     if not pr or not github:
         result.notes.append("no sticky comment and no approval check: not running on a pull request with a token")
     body = result.markdown(pr)

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-MODEL_POLICY = ("owners", "gates", "metric", "path", "format")
+MODEL_POLICY = ("owners", "gates", "metric", "path", "format", "evaluation")
 MAINTAINERS = "maintainers"
 
 

@@ -21,8 +21,8 @@ NAME_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z")
 
 
 def version_key(version: str) -> tuple[int, int, int]:
-    """Sort key for vMAJOR.MINOR.PATCH; unparseable versions sort first."""
-    match = VERSION_RE.match(version)
+    """Sort key for vMAJOR.MINOR.PATCH; unparseable versions (and keys YAML typed: 1.2, true) sort first."""
+    match = VERSION_RE.match(version) if isinstance(version, str) else None
     if not match:
         return (-1, -1, -1)
     return tuple(int(part) for part in match.groups())  # type: ignore[return-value]
@@ -35,6 +35,11 @@ def bump(version: str | None, part: str) -> str:
     if part == "minor":
         return f"v{major}.{minor + 1}.0"
     return f"v{major}.{minor}.{patch + 1}"
+
+
+def _mapping(value: Any) -> dict:
+    """A mapping field, or {} where the file has something else there (the schema says what)."""
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class Version:
     def from_dict(cls, name: str, record: dict) -> "Version":
         return cls(name=name, md5=record["md5"], size=record["size"], created=record["created"],
                    commit=record.get("commit"), author=record.get("author"),
-                   metrics=record.get("metrics") or {}, params=record.get("params") or {},
+                   metrics=_mapping(record.get("metrics")), params=_mapping(record.get("params")),
                    data=record.get("data"), notes=record.get("notes"), archived=record.get("archived"),
                    format=record.get("format"))
 
@@ -104,19 +109,19 @@ class Model:
 
     @property
     def metric(self) -> str | None:
-        return (self.raw.get("metric") or {}).get("name")
+        return _mapping(self.raw.get("metric")).get("name")
 
     @property
     def goal(self) -> str:
-        return (self.raw.get("metric") or {}).get("goal", "max")
+        return _mapping(self.raw.get("metric")).get("goal", "max")
 
     @property
     def gates(self) -> dict[str, dict]:
-        return self.raw.get("gates") or {}
+        return _mapping(self.raw.get("gates"))
 
     @property
     def stages(self) -> dict[str, str]:
-        return dict(self.raw.get("stages") or {})
+        return dict(_mapping(self.raw.get("stages")))
 
     @cached_property
     def versions(self) -> dict[str, Version]:
@@ -128,7 +133,9 @@ class Model:
         return [HistoryEntry.from_dict(entry) for entry in self.raw.get("history") or []]
 
     def version(self, name: str) -> Version | None:
-        record = (self.raw.get("versions") or {}).get(name)
+        if not isinstance(name, str):  # a stage or history entry YAML typed as a number, list, ...
+            return None
+        record = _mapping(self.raw.get("versions")).get(name)
         return Version.from_dict(name, record) if isinstance(record, dict) else None
 
     def ordered_versions(self) -> list[Version]:
@@ -178,7 +185,7 @@ class Registry:
 
     @property
     def settings(self) -> dict:
-        return self.raw.get("settings") or {}
+        return _mapping(self.raw.get("settings"))
 
     @property
     def stage_names(self) -> tuple[str, ...]:

@@ -35,7 +35,8 @@ def check_state(data: Any, root: Any, filename: str) -> list[Problem]:
     registry = Registry(data)
     names = registry.stage_names if _is_str_list(registry.settings.get("stages")) else None
     if names is not None:
-        for stage in registry.settings.get("require_approval") or []:
+        approval = registry.settings.get("require_approval")
+        for stage in approval if isinstance(approval, list) else ():
             if stage not in names:
                 out.add(("settings", "require_approval"), f"'{stage}' is not a configured stage",
                         f"configured: {', '.join(names)}")
@@ -53,7 +54,7 @@ def _is_str_list(value: Any) -> bool:
 def _check_model(model: Model, stage_names: tuple[str, ...], out: _Collector) -> None:
     base = ("models", model.name)
     versions = model.raw.get("versions") if isinstance(model.raw.get("versions"), dict) else {}
-    known = ", ".join(sorted(versions, key=str)) or "none"
+    known = ", ".join(sorted(str(v) for v in versions)) or "none"  # a key YAML typed (1.2, true) is a schema error
     configured = ", ".join(stage_names)
     for section in ("stages", "gates"):
         value = model.raw.get(section)

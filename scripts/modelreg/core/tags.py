@@ -64,6 +64,7 @@ class Plan:
     tags: list[PlannedTag] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     version_commits: dict[tuple[str, str], str] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)  # foreign tags on other commits: the release refuses
 
 
 def parse(name: str) -> dict | None:
@@ -77,7 +78,12 @@ def plan(changes: list[RegistryCommit], existing: dict[str, ExistingTag],
 
     Tags that exist are never moved or deleted; one that disagrees with the
     registry is reported and otherwise ignored, so a hand-pushed tag cannot
-    steer what modelreg derives.
+    steer what modelreg derives. Tags modelreg did not make are never trusted,
+    version tags included: a version's commit is the one that registered it in
+    the registry (or modelreg's own tag of it). A foreign version tag on that very
+    commit is adopted with a warning (GTO reads the same thing either way); one on
+    another commit is a conflict, and the release refuses to run (GTO would
+    report that commit's artifact for every stage tag on the version).
     """
     result = Plan()
     counters: dict[str, int] = {}
@@ -88,7 +94,7 @@ def plan(changes: list[RegistryCommit], existing: dict[str, ExistingTag],
         if not parsed:
             continue
         model = parsed["model"]
-        if parsed["version"] and not parsed["archived"]:
+        if parsed["version"] and not parsed["archived"] and tag.data is not None:
             result.version_commits.setdefault((model, parsed["version"]), tag.target)
         if parsed["n"]:
             counters[model] = max(counters.get(model, 0), int(parsed["n"]))
@@ -112,6 +118,18 @@ def plan(changes: list[RegistryCommit], existing: dict[str, ExistingTag],
             if event.kind == VERSION_REGISTERED:
                 name = f"{event.model}@{event.version}"
                 known = existing.get(name)
+                if known is not None and known.data is None:  # GTO's, or made by hand
+                    if known.target != change.commit:
+                        result.conflicts.append(
+                            f"tag {name} was not made by modelreg and points at {known.target[:12]}, but "
+                            f"{change.commit[:12]} registered {event.model} {event.version}: that is the commit "
+                            f"modelreg tags, and GTO would report the other commit's artifact. Delete the tag "
+                            f"(git push origin :refs/tags/{name}) and run the release again")
+                    else:
+                        result.warnings.append(f"tag {name} was not made by modelreg; it points at the commit "
+                                               "that registered the version, so it is kept and used")
+                    result.version_commits[(event.model, event.version)] = change.commit
+                    continue
                 if known is not None:
                     if known.target != change.commit:
                         result.warnings.append(f"tag {name} points at {known.target[:12]}, but {change.commit[:12]} "
@@ -144,6 +162,42 @@ def plan(changes: list[RegistryCommit], existing: dict[str, ExistingTag],
                                               date, event, change.commit))
                 tagged_entries.add((event.model, event.history_index))
     return result
+
+
+def baseline_gaps(state: dict, existing: dict[str, ExistingTag], limit: int = 3) -> list[str]:
+    """What modelreg's tags lack for the registry as it was at a release commit; empty when they cover it.
+
+    The release may start its walk after that commit only when every version there
+    has modelreg's version tag, every archived version its `!` tag and every
+    history entry modelreg's stage tag: then the changes up to it can add no tag
+    that a walk of the whole history would add (plan() would find each one done).
+    """
+    ours, entries = set(), set()
+    for tag in existing.values():
+        parsed = parse(tag.name)
+        data = tag.data if parsed else None
+        if data is None:
+            continue
+        if parsed["version"] and not parsed["archived"]:
+            ours.add((parsed["model"], parsed["version"]))
+        elif parsed["n"] and data.get("model") == parsed["model"] and isinstance(data.get("history_index"), int):
+            entries.add((parsed["model"], data["history_index"]))
+    gaps: list[str] = []
+    models = state.get("models") if isinstance(state, dict) else None
+    for name, model in (models.items() if isinstance(models, dict) else ()):
+        model = model if isinstance(model, dict) else {}
+        versions = model.get("versions") if isinstance(model.get("versions"), dict) else {}
+        for version, record in versions.items():
+            if (name, version) not in ours:
+                gaps.append(f"{name}@{version} has no modelreg tag")
+            elif isinstance(record, dict) and record.get("archived") and f"{name}@{version}!" not in existing:
+                gaps.append(f"{name}@{version}! is missing")
+        history = model.get("history") if isinstance(model.get("history"), list) else []
+        gaps += [f"{name} history entry {index + 1} has no modelreg tag" for index in range(len(history))
+                 if (name, index) not in entries]
+        if len(gaps) > limit:
+            return gaps[:limit] + ["…"]
+    return gaps
 
 
 def message(tag: PlannedTag, metrics: dict | None, pr: int | None, approvers: list[str] | None) -> dict:

@@ -28,11 +28,12 @@ from ..core.compare import compare
 from ..core.diff import STAGE_ASSIGNED, STAGE_UNASSIGNED, VERSION_REGISTERED, Event
 from ..core.positions import locate
 from ..core.problems import ModelregError, Problem, dotted
+from ..core.reproduction import Reproduction
 from ..core.registry import Registry
 from ..core.rules import check_change, check_state
 from ..views import report
 from ..views.codeowners import MACHINERY, codeowners_text
-from ..views.markdown import md
+from ..views.markdown import md, reproduction_table
 from . import verify
 
 CLOCK_SKEW = 600  # seconds a history entry's `at` may lie outside [base commit, now]
@@ -66,6 +67,7 @@ class Checked:
     approvals: dict[str, approvals.Approval] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     comparisons: list[str] = field(default_factory=list)
+    reproductions: list[Reproduction] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -95,6 +97,9 @@ class Checked:
             lines += [f"- {'✅' if a.ok else '⏳'} {md(subject)}: {md(a.detail)}" for subject, a in self.approvals.items()]
         if self.missing:
             lines += ["", "### Still missing", ""] + [f"- {md(m)}" for m in self.missing]
+        if self.reproductions:
+            lines += ["", "### Metrics reproduced by the base's evaluation", ""]
+            lines.append(reproduction_table(self.reproductions))
         for section in self.comparisons:
             lines += ["", section]
         if self.notes:
@@ -117,7 +122,8 @@ def _head(root: Path, relative: str, head: str | None) -> registry_file.Loaded:
 
 
 def run(root: Path, relative: str, base: str, *, head: str | None = None, pr: PullRequest | None = None,
-        github=None, check_remote: bool = True, now: float | None = None) -> Checked:
+        github=None, check_remote: bool = True, now: float | None = None,
+        reproductions: list[Reproduction] | None = None, require_reproduction: bool = False) -> Checked:
     result = Checked()
     if head is not None and not git.has_commit(head, root):
         raise ModelregError(f"the head commit {head[:12]} is not in this clone; fetch it first "
@@ -140,6 +146,7 @@ def run(root: Path, relative: str, base: str, *, head: str | None = None, pr: Pu
                                                       {(e.model, e.version) for e in added})
         else:
             result.notes.append("the candidates remote was not checked (--no-remote)")
+    _reproductions(result, old, effective, reproductions, require_reproduction, head)
     touched = git.changed_paths(base, head, root)
     machinery = sorted(p for p in touched if _is_machinery(p))
     result.problems += _codeowners_problems(root, relative, base, head, old, new, machinery)
@@ -164,6 +171,37 @@ def run(root: Path, relative: str, base: str, *, head: str | None = None, pr: Pu
 
 def _unique(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
+
+
+def _reproductions(result: Checked, old: dict | None, effective: dict, found: list[Reproduction] | None,
+                    required: bool, head: str | None) -> None:
+    """Versions the change registers or moves need their metrics reproduced when the base's policy says so."""
+    registry = Registry(effective)
+    wanted = list(dict.fromkeys((e.model, e.version) for e in result.events
+                                if e.kind in (VERSION_REGISTERED, STAGE_ASSIGNED) and e.version))
+    by_key = {(r.model, r.version): r for r in found or []}
+    for name, version_name in wanted:
+        model = registry.model(name)
+        version = model.version(version_name) if model else None
+        spec = model.raw.get("evaluation") if model else None
+        if version is None or not isinstance(spec, dict):
+            continue
+        if spec.get("skip"):
+            result.notes.append(f"{name} {version_name} is not re-evaluated: {spec['skip']}")
+            continue
+        reproduction = by_key.get((name, version_name))
+        if reproduction is not None and (reproduction.md5 != version.md5 or (head and reproduction.head != head)):
+            reproduction = None  # a result for other bytes or another commit proves nothing here
+        if reproduction is None:
+            message = f"{name} {version_name}: no reproduction of its metrics for this commit (the evaluation job)"
+            (result.missing if required else result.notes).append(
+                message if required else message + " was not given; run modelreg evaluate")
+            continue
+        result.reproductions.append(reproduction)
+        if not reproduction.trusted:
+            result.notes.append(f"{reproduction.summary()}; it cannot satisfy a gate on its own")
+        elif not reproduction.ok:
+            result.missing.append(reproduction.summary())
 
 
 def _one_version_per_model(result: Checked, loaded: registry_file.Loaded) -> None:

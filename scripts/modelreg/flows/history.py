@@ -2,33 +2,243 @@
 
 The release plans tags from it, and the audit log maps history entries to the
 main commits that made them.
+
+Two walks give the same events for the same commits:
+
+- the whole first-parent history of HEAD (`full=True`, or when nothing better is known);
+- the commits after the newest release: modelreg's tag messages record the main
+  commit whose change each tag describes (`registry_commit`), so the walk reads
+  `git log` only back to the newest of those commits and diffs from the registry
+  as it was there. It is used only when the tags cover that registry completely
+  (`core/tags.baseline_gaps`): then the commits before it can add no tag the
+  full walk would add.
+
+Either way the files come through one `git cat-file --batch` process, and a
+commit's registry is parsed incrementally: the text is cut into one block per
+model (block-style YAML, as the edit writer keeps it) and only the blocks that
+changed since the previous commit are parsed and diffed. Anything not laid out
+that simple way is parsed whole, so the incremental reader can only be faster,
+never different (a property test compares the two on mutated files).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..adapters import git
+from ..core import tags as tag_rules
+from ..core import yamlread
 from ..core.diff import diff
 from ..core.document import parse
 from ..core.problems import ModelregError
-from ..core.tags import RegistryCommit
+from ..core.tags import ExistingTag, RegistryCommit
+
+
+@dataclass
+class Walk:
+    changes: list[RegistryCommit]
+    state: dict | None  # the registry after the last change that parses
+    warnings: list[str] = field(default_factory=list)
+    since: str | None = None  # the release commit the walk started after; None: the whole history
+    gaps: list[str] = field(default_factory=list)  # why the whole history was read although tags exist
 
 
 def registry_history(root: Path, relative: str) -> tuple[list[RegistryCommit], dict | None, list[str]]:
     """Every change main made to the registry, as events per commit, and the latest state."""
-    changes, warnings, previous = [], [], None
-    for sha, date in git.registry_changes(relative, root):
-        text = git.show_file(sha, relative, root)
-        if text is None:
+    walked = walk(root, relative, full=True)
+    return walked.changes, walked.state, walked.warnings
+
+
+def release_commits(existing: dict[str, ExistingTag]) -> set[str]:
+    """The main commits whose changes modelreg's tags describe (their messages' registry_commit)."""
+    commits = set()
+    for tag in existing.values():
+        data = tag.data
+        commit = data.get("registry_commit") if data else None
+        if isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{40}", commit):
+            commits.add(commit)
+    return commits
+
+
+def walk(root: Path, relative: str, existing: dict[str, ExistingTag] | None = None, *,
+         blobs: git.BlobReader | None = None, head: tuple[str, dict] | None = None, full: bool = False,
+         check_tags: bool = True) -> Walk:
+    """The registry's changes on HEAD's first-parent history, oldest first.
+
+    existing: the repository's tags (to start after the newest release); head: (blob id, parsed data)
+    of the registry at HEAD, when the caller has it (a rerun with nothing to do then parses nothing
+    more); check_tags: start after the newest release only when the tags cover the registry there
+    (the release needs this; the audit checks what it needs itself).
+    """
+    if blobs is None:
+        with git.BlobReader(root) as reader:
+            return walk(root, relative, existing, blobs=reader, head=head, full=full, check_tags=check_tags)
+    candidates = set() if full or not existing else release_commits(existing)
+    newest_first, since = git.first_parent_changes_until(relative, candidates, root)
+    reader = _IncrementalReader()
+    if since is not None:
+        baseline = _baseline(blobs, reader, since, relative, head)
+        gaps = ["the registry there does not parse"] if baseline is None else \
+            tag_rules.baseline_gaps(baseline, existing or {}) if check_tags else []
+        if not gaps:
+            return _walk(blobs, reader, relative, list(reversed(newest_first)), baseline, since)
+        newest_first, _ = git.first_parent_changes_until(relative, set(), root)
+        result = _walk(blobs, _IncrementalReader(), relative, list(reversed(newest_first)), None, None)
+        result.gaps = gaps
+        return result
+    return _walk(blobs, reader, relative, list(reversed(newest_first)), None, None)
+
+
+def _baseline(blobs: git.BlobReader, reader: "_IncrementalReader", commit: str, relative: str,
+              head: tuple[str, dict] | None) -> dict | None:
+    found = blobs.read(commit, relative)
+    if found is None:
+        return None
+    oid, text = found
+    if head is not None and head[0] == oid:
+        reader.prime(text, head[1])
+        return head[1]
+    try:
+        return reader.read(text, f"{commit[:12]}:{relative}")[0]
+    except ModelregError:
+        return None
+
+
+def _walk(blobs: git.BlobReader, reader: "_IncrementalReader", relative: str, commits: list[tuple[str, int]],
+          previous: dict | None, since: str | None) -> Walk:
+    changes, warnings = [], []
+    for sha, date in commits:
+        found = blobs.read(sha, relative)
+        if found is None:
             continue
         try:
-            state, _ = parse(text, f"{sha[:12]}:{relative}")
+            state, changed = reader.read(found[1], f"{sha[:12]}:{relative}")
         except ModelregError as error:
             warnings.append(f"{sha[:12]}: the registry does not parse there ({error.problems[0].message}); "
                             "its changes are taken from the next commit that parses")
             continue
-        events, _ = diff(previous, state)
+        if changed is None or previous is None:
+            events, _ = diff(previous, state)
+        else:  # the other models' blocks are the same text, so the same data: no events there
+            events, _ = diff(_only(previous, changed), _only(state, changed))
         changes.append(RegistryCommit(sha, date, tuple(events)))
         previous = state
-    return changes, previous, warnings
+    return Walk(changes, previous, warnings, since)
+
+
+def _only(state: dict, names: set) -> dict:
+    models = state.get("models")
+    models = models if isinstance(models, dict) else {}
+    return {"models": {name: models[name] for name in models if name in names}}
+
+
+# ---- incremental parsing: one block per model ----
+
+_MODELS_LINE = re.compile(r"^models:[ ]*(?:#[^\n]*)?$", re.M)
+_TOP_LEVEL = re.compile(r"\n[^ \n#]")  # a content line at column 0
+_INDENT_ONE = re.compile(r"\n [^ \n#]")
+_INDENT_TWO = re.compile(r"\n  [^ \n#]")
+_FIRST_CONTENT = re.compile(r"\n *[^ \n#]")
+_MODEL_KEY = re.compile(r"\n  [a-z0-9](?:[a-z0-9-]*[a-z0-9])?:(?=[ \n]|\Z)")
+
+
+class _Split(Exception):
+    """The text is not laid out the simple way: parse it whole."""
+
+
+def split(text: str) -> tuple[str, list[str]] | None:
+    """(the text without the model blocks, the model blocks) or None when the layout is not the simple one:
+    `models:` once at column 0, then only `  NAME:` lines at indentation 2 until the next top-level line."""
+    if "\r" in text or "\t" in text or text.startswith("\ufeff"):
+        return None
+    lines = list(_MODELS_LINE.finditer(text))
+    if len(lines) != 1:
+        return None
+    start = lines[0].end() + 1  # just past the newline of the models: line
+    if start > len(text):
+        return text, []
+    top = _TOP_LEVEL.search(text, start - 1)
+    end = top.start() + 1 if top else len(text)
+    if _INDENT_ONE.search(text, start - 1, end):
+        return None
+    keys = [match.start() for match in _INDENT_TWO.finditer(text, start - 1, end)]
+    first = _FIRST_CONTENT.search(text, start - 1, end)
+    if first is not None and (not keys or first.start() != keys[0]):
+        return None
+    for at in keys:
+        if not _MODEL_KEY.match(text, at):
+            return None
+    bounds = [at + 1 for at in keys] + [end]
+    blocks = [text[bounds[i]:bounds[i + 1]] for i in range(len(keys))]
+    return text[:start] + text[end:], blocks
+
+
+class _IncrementalReader:
+    """Parses registry texts one after another, re-parsing only the model blocks that changed."""
+
+    def __init__(self):
+        self._blocks: dict[str, tuple[object, dict]] | None = None  # block text -> (model name, data)
+        self._rest: tuple[str, dict] | None = None
+
+    def prime(self, text: str, state: dict) -> None:
+        """Remember a text whose parsed data the caller already has."""
+        cut = split(text)
+        models = state.get("models") if isinstance(state, dict) else None
+        self._blocks, self._rest = None, None
+        if cut is None or not isinstance(models, dict):
+            return
+        rest, blocks = cut
+        names = [block[2:block.index(":")] for block in blocks]
+        if len(set(names)) != len(names) or set(names) != set(models) or not all(isinstance(k, str) for k in models):
+            return
+        self._blocks = {block: (name, models[name]) for block, name in zip(blocks, names)}
+        self._rest = (rest, {key: (None if key == "models" else value) for key, value in state.items()}) \
+            if blocks else None
+
+    def read(self, text: str, label: str) -> tuple[dict, set | None]:
+        """(state, the models that may differ from the previous state read, or None: compare them all)."""
+        try:
+            state, blocks, rest, changed = self._read(text, label)
+        except (_Split, ModelregError):
+            self._blocks, self._rest = None, None
+            state, _ = parse(text, label)  # raises with the whole file's own message
+            return state, None
+        previous = self._blocks
+        self._blocks, self._rest = blocks, rest
+        return state, (changed | {name for name, _ in previous.values()} - set(state.get("models") or {})
+                       if previous is not None else None)
+
+    def _read(self, text: str, label: str):
+        cut = split(text)
+        if cut is None:
+            raise _Split
+        rest_text, block_texts = cut
+        if self._rest is not None and self._rest[0] == rest_text:
+            rest = self._rest[1]
+        else:
+            rest, _ = yamlread.load(rest_text, label)
+            if not isinstance(rest, dict) or "models" not in rest or rest["models"] is not None:
+                raise _Split
+        old = self._blocks or {}
+        blocks, models, changed = {}, {}, set()
+        for block in block_texts:
+            known = old.get(block)
+            if known is None:
+                data, _ = yamlread.load("models:\n" + block, label)
+                inner = data.get("models") if isinstance(data, dict) and len(data) == 1 else None
+                if not isinstance(inner, dict) or len(inner) != 1:
+                    raise _Split
+                known = next(iter(inner.items()))
+                changed.add(known[0])
+            name, model = known
+            if name in models:
+                raise _Split  # the same model twice: the whole parse names the duplicate
+            blocks[block] = known
+            models[name] = model
+        if not block_texts:
+            state = dict(rest)
+            return state, {}, (rest_text, rest), changed
+        state = {key: (models if key == "models" else value) for key, value in rest.items()}
+        return state, blocks, (rest_text, rest), changed

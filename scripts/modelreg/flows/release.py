@@ -4,6 +4,12 @@ It never reads github.event.before: GitHub cancels pending runs of a
 concurrency group, so every run reconciles "the registry's history on main"
 with "what exists" and catches up on everything, in order. Running it twice
 changes nothing the second time.
+
+The history is read from the newest release on (see flows/history.py: the
+tags' messages say which main commit they describe, and a walk from there gives
+the same tags as a walk of the whole history), so a rerun with nothing to do
+costs one `git for-each-ref`, one short `git log` and one parse, whatever the
+length of main's history.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from ..core.registry import Registry
 from ..core import tags
 from ..views import report
 from ..views.markdown import md
-from .history import registry_history
+from .history import walk
 
 
 @dataclass
@@ -56,31 +62,38 @@ class Released:
 
 def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | None = "origin",
         copy_artifacts: bool = True, github=None, token: str | None = None, dry_run: bool = False,
-        notify_urls: list[str] | None = None) -> Released:
+        notify_urls: list[str] | None = None, full_history: bool = False) -> Released:
+    """full_history: walk main's whole first-parent history even when the tags allow starting after the
+    newest release (the result is the same; tests compare the two)."""
     result = Released()
-    changes, state, result.warnings = registry_history(root, relative)
-    if state is None:
+    existing = git.tags(root)
+    with git.BlobReader(root) as blobs:
+        head = blobs.read("HEAD", relative)
+        state = _revalidate(head[1] if head else None, relative, notify_urls) if head else None
+        walked = walk(root, relative, existing, blobs=blobs, head=(head[0], state) if head else None,
+                      full=full_history)
+    if walked.state is None:
         raise ModelregError(f"{relative} has no history on this branch; nothing to release")
-    _revalidate(root, relative, notify_urls)
+    if state is None:
+        state = _revalidate(None, relative, notify_urls)
+    result.warnings = walked.warnings
     registry = Registry(state)
     registered = {(m.name, v) for m in registry.models() for v in m.versions}
-    plan = tags.plan(changes, git.tags(root), registered)
+    plan = tags.plan(walked.changes, existing, registered)
+    if plan.conflicts:
+        raise ModelregError([*(ModelregError(c).problems[0] for c in plan.conflicts), *ModelregError(
+            "tags that modelreg did not make claim versions on other commits than the registry's: nothing was "
+            "copied, tagged or pushed").problems])
     result.warnings += plan.warnings
     result.warnings += [f"{e.model} {e.version} was restored from the archive; GTO has no tag for that, its "
-                        f"{e.model}@{e.version}! tag stays" for c in changes for e in c.events
+                        f"{e.model}@{e.version}! tag stays" for c in walked.changes for e in c.events
                         if e.kind == VERSION_UNARCHIVED]
-    new_versions = [t.event for t in plan.tags if t.event.kind == VERSION_REGISTERED]
     if dry_run:
         result.tags = plan.tags
         return result
-    if copy_artifacts and new_versions:
-        from ..adapters import dvc
-
-        for event in new_versions:  # bytes first: a tag never names a version the store lacks
-            version = registry.model(event.model).version(event.version)
-            copied = dvc.copy(root, version.md5, dvc.CANDIDATES, dvc.REGISTRY)
-            result.copied.append(f"{event.model} {event.version} ({version.md5}) "
-                                 f"{'copied' if copied else 'already there'}")
+    if copy_artifacts:  # bytes first: a tag never names a version the store lacks
+        result.copied = _copy_needed(root, registry, plan.tags)
+    created = []
     for planned in plan.tags:
         event = planned.event
         model = registry.model(event.model)
@@ -90,13 +103,16 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
         planned.message = tags.message(planned, version.metrics if version else None, pr, approvers)
         tagger = (event.history or {}).get("by") if event.kind in (STAGE_ASSIGNED, STAGE_UNASSIGNED) else None
         tagger = tagger or (version.author if version else None) or "modelreg"
-        git.create_tag(planned.name, planned.target, json.dumps(planned.message, indent=2, sort_keys=True),
-                       planned.date, tagger, root)
+        created.append((planned.name, planned.target, json.dumps(planned.message, indent=2, sort_keys=True),
+                        planned.date, tagger))
+    git.create_tags(created, root)
     if push_to and plan.tags:
         git.push_tags([t.name for t in plan.tags], push_to, root, token)
     result.tags = plan.tags
     if github:
-        result.releases = github.sync_releases(_release_notes(root, registry, github.settings.web_url))
+        now = {**existing, **{name: tags.ExistingTag(name, target, date, text.strip())
+                              for name, target, text, date, _ in created}}
+        result.releases = github.sync_releases(_release_notes(now, registry, github.settings.web_url))
     if notify_urls and plan.tags:
         from ..adapters import notifier
         from ..views.notification import messages
@@ -106,16 +122,60 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
     return result
 
 
-def _revalidate(root: Path, relative: str, notify_urls: list[str] | None) -> None:
-    """The registry on main must be valid before anything is tagged.
+def _copy_needed(root: Path, registry: Registry, planned: list[tags.PlannedTag]) -> list[str]:
+    """Copy to the `registry` remote every version a stage holds or a new tag names, that it lacks.
+
+    Presence is asked of the remote (dvc.remote_status), never inferred from tags:
+    a version GTO registered, or one an older run tagged without copying, is
+    copied as well. After copying, the remote is asked again; anything still
+    missing or of the wrong size stops the run before a tag is made.
+    """
+    wanted: dict[tuple[str, str], str] = {}  # (model, version) -> why
+    for planned in planned:
+        event = planned.event
+        if event.kind == VERSION_REGISTERED or event.kind == STAGE_ASSIGNED:
+            wanted.setdefault((event.model, event.version), "new")
+    for model in registry.models():
+        for version in set(model.stages.values()):
+            wanted.setdefault((model.name, version), "stage")
+    records = {}
+    for (name, version_name) in wanted:
+        model = registry.model(name)
+        version = model.version(version_name) if model else None
+        if version is not None:
+            records[(name, version_name)] = version
+    if not records:
+        return []
+    from ..adapters import dvc
+
+    objects = {version.md5: version.size for version in records.values()}
+    status = dvc.remote_status(root, dvc.REGISTRY, objects)
+    copied = []
+    for (name, version_name), version in records.items():
+        if status.get(version.md5):
+            dvc.copy(root, version.md5, dvc.CANDIDATES, dvc.REGISTRY)
+            copied.append(f"{name} {version_name} ({version.md5}) copied")
+        elif wanted[(name, version_name)] == "new" and any(
+                p.event.kind == VERSION_REGISTERED and (p.event.model, p.event.version) == (name, version_name)
+                for p in planned):
+            copied.append(f"{name} {version_name} ({version.md5}) already there")
+    still = dvc.remote_status(root, dvc.REGISTRY, {md5: size for md5, size in objects.items() if status.get(md5)})
+    problems = [f"{name} {v.name} ({v.md5}): {still[v.md5]}" for (name, _), v in records.items() if still.get(v.md5)]
+    if problems:
+        raise ModelregError([*(ModelregError(p).problems[0] for p in problems), *ModelregError(
+            f"DVC remote '{dvc.REGISTRY}' does not hold what the registry needs: nothing was tagged").problems])
+    return copied
+
+
+def _revalidate(text: str | None, relative: str, notify_urls: list[str] | None) -> dict:
+    """The registry on main must be valid before anything is tagged; returns its data.
 
     Two pull requests can each pass alone and merge into an invalid state (one
     archives the version the other promotes): then nothing is tagged or copied,
     the run fails with the problems, and the notification targets hear of it.
     """
-    text = git.show_file("HEAD", relative, root)
     try:
-        parse_valid(text or "", relative)
+        return parse_valid(text or "", relative)[0]
     except ModelregError as error:
         if notify_urls:
             from ..adapters import notifier
@@ -129,9 +189,9 @@ def _revalidate(root: Path, relative: str, notify_urls: list[str] | None) -> Non
             "copied; fix it in a pull request, then the release runs again").problems]) from None
 
 
-def _release_notes(root: Path, registry: Registry, web_url: str) -> dict[str, tuple[str, str]]:
+def _release_notes(existing: dict[str, tags.ExistingTag], registry: Registry,
+                   web_url: str) -> dict[str, tuple[str, str]]:
     """Title and model card of every tagged version; PR and approvers come from its tag's message."""
-    existing = git.tags(root)
     wanted = {}
     for model in registry.models():
         for version in model.ordered_versions():

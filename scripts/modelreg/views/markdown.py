@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 from ..core.compare import Comparison
 from ..core.registry import Version
+from ..core.reproduction import Reproduction
 from .format import number
 
 
@@ -74,3 +75,19 @@ def comparison_markdown(comparison: Comparison) -> str:
         lines += ["", "Training data: " + ", ".join(f"{md(v)} {md((d or {}).get('path', '?'))} "
                                                     f"{md((data[v] or '?')[:8])}" for v, d in comparison.data.items())]
     return "\n".join(lines) + "\n"
+
+
+def reproduction_table(reproductions: list[Reproduction]) -> str:
+    """Registered against reproduced metrics, one row per metric, ✅/❌, and whether the result counts."""
+    rows = []
+    for r in reproductions:
+        counts = "counts" if r.trusted else f"informational ({r.format}: loading runs the author's code)"
+        if r.error:
+            rows.append([f"{r.model} {r.version}", "-", "-", "-", "-", f"❌ {r.error}"])
+        for m in r.metrics:
+            delta = "-" if m.delta is None else f"{m.delta:+.4g}"
+            rows.append([f"{r.model} {r.version}", m.name, number(m.registered), number(m.reproduced), delta,
+                         ("✅" if m.ok else "❌") + f" (±{m.tolerance:g}, {counts})"])
+        for failure in r.gate_failures:
+            rows.append([f"{r.model} {r.version}", "gate", "-", "-", "-", f"❌ {failure}"])
+    return markdown_table(["version", "metric", "registered", "reproduced", "delta", "result"], rows)

@@ -15,8 +15,9 @@ service's escaper below; each escaper is pure and bounds its output.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..core.diff import STAGE_ASSIGNED, STAGE_UNASSIGNED, VERSION_ARCHIVED, VERSION_REGISTERED
 from ..core.registry import PRODUCTION, Registry
@@ -24,8 +25,9 @@ from .format import number
 
 FIELD_LIMIT = 4000  # characters of one registry-derived field, ellipsis included
 TITLE_LIMIT = 150  # a Slack header block holds 150
-BODY_LIMITS = {"plain": 16000, "email": 16000, "slack": 3000, "discord": 1900}  # Slack section: 3000; Discord: 2000
-# in all (title, line break and body), less room for the pings an operator configured
+# A Slack section holds 3000 characters; a Discord message 2000 in all (title, line break and body),
+# of which 100 stay free for the pings an operator's URL adds (adapters/notifier.py).
+BODY_LIMITS = {"plain": 16000, "email": 16000, "slack": 3000, "discord": 1900}
 ELLIPSIS = "…"
 ZWSP = "\u200b"  # zero-width space: breaks a mention without changing what a reader sees
 
@@ -66,6 +68,25 @@ def _fit(escape: Callable[[str], str], text: str, limit: int) -> str:
     return escape(text[:low] + ELLIPSIS)
 
 
+def _fit_lines(escape: Callable[[str, int], str], text: str, limit: int) -> str:
+    """escape() line by line in at most `limit` characters in all: when the lines do not fit, the
+    longest are cut to one common length, so a long reason cannot push the lines after it out."""
+    lines = _clean(text).split("\n")
+    escaped = [escape(part, limit) for part in lines]
+    if sum(map(len, escaped)) + len(lines) - 1 <= limit:
+        return "\n".join(escaped)
+    low, high = 1, limit  # the largest length every line may keep
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(min(len(part), middle) for part in escaped) + len(lines) - 1 <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    if sum(min(len(part), low) for part in escaped) + len(lines) - 1 > limit:  # more lines than room
+        return escape(text, limit)
+    return "\n".join(part if len(part) <= low else escape(raw, low) for raw, part in zip(lines, escaped))
+
+
 # -- one escaper per sink -----------------------------------------------------------------------------
 
 def plain(value: Any, limit: int = FIELD_LIMIT) -> str:
@@ -84,7 +105,7 @@ def line(value: Any, limit: int = FIELD_LIMIT) -> str:
     return _fit(lambda text: text, _one_line(_clean(value)), limit)
 
 
-_SLACK_BROADCAST = re.compile(r"@(?=(?:channel|here|everyone|group))", re.I)
+_SLACK_BROADCAST = re.compile(r"@(?=(?:channel|here|everyone|group))", re.IGNORECASE)
 
 
 def _slack(text: str) -> str:
@@ -111,7 +132,7 @@ _DISCORD_MARKUP = re.compile(r"([\\`*_~|>#\[\]()])")
 
 def _discord(text: str) -> str:
     text = _DISCORD_MARKUP.sub(r"\\\1", text)
-    text = re.sub(r"@(?=[\w&!#])", "@" + ZWSP, text)  # @everyone, @here, <@123>, <@!123>, <@&456>
+    text = re.sub(r"@(?=[\w&!])", "@" + ZWSP, text)  # @everyone, @here, <@123>, <@!123>, <@&456>
     return re.sub(r"<(?=\S)", "<" + ZWSP, text)  # <#123>, <:emoji:1>, <t:1:R>, </cmd:1>
 
 
@@ -119,7 +140,7 @@ def discord(value: Any, limit: int = FIELD_LIMIT) -> str:
     """Discord text: plain(), then a backslash before each markdown character (backslash,
     backtick, `*`, `_`, `~`, `|`, `>`, `#`, `[`, `]`, `(`, `)`), so no emphasis, code, spoiler,
     quote, heading or `[text](url)` link comes out; a zero-width space after every `@` that
-    precedes a name, `&`, `!` or `#` (`@everyone`, `@here`, `<@123>`, `<@!123>`, `<@&456>`)
+    precedes a name, `&` or `!` (`@everyone`, `@here`, `<@123>`, `<@!123>`, `<@&456>`)
     and after every `<` that opens a token (`<#123>`, `<:e:1>`, `<t:1:R>`), so no mention
     parses. At most `limit` characters.
     """
@@ -160,11 +181,11 @@ class Message:
         break and body together fit BODY_LIMITS[sink] for Discord, the body alone elsewhere."""
         escape_title, escape_body, ours = SINKS.get(sink, SINKS["plain"])
         title = escape_title(self.title)
-        footer = ours(_one_line(_clean(self.footer)))
+        footer = ours(line(self.footer, 300))
         room = BODY_LIMITS.get(sink, BODY_LIMITS["plain"]) - (len(footer) + 1 if footer else 0)
         if sink == "discord":
             room -= len(title) + 2  # apprise sends title + CRLF + body as one content of at most 2000
-        body = escape_body(self.body, max(room, 1))
+        body = _fit_lines(escape_body, self.body, max(room, 1))
         return title, "\n".join(part for part in (body, footer) if part)
 
 

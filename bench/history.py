@@ -1,0 +1,232 @@
+"""The release, audit and site on long registry histories (issue 13).
+
+    python bench/history.py                 # 1,000 and 3,000 commits
+    python bench/history.py --quick         # 100 and 300 commits
+    python bench/history.py --sizes 1000 --runs 5 --before e20442c
+
+Generates a repository whose main has N commits, every one of which changes
+models/registry.yaml (50 models; each commit registers a version or moves
+staging/production, written the way modelreg's edit writer writes them), with
+real git (one `git fast-import`), in a temporary folder. Then it times, each in
+a fresh process, with the median of 5 runs (3 for 1,000 commits and more):
+
+- `modelreg ci release --no-push --no-copy`, first run (tags deleted before each run);
+- the same again with nothing to do;
+- `modelreg audit`;
+- `modelreg site -o DIR`.
+
+"before" is either the code at a git revision (--before REV: `git archive` of it
+into a temporary folder, run with the same interpreter and PYTHONPATH pointing
+at its scripts/) or, by default, the figures issue 13 reported for e20442c.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_DATE = 1_780_000_000  # 2026-05-28
+REGISTRY = "models/registry.yaml"
+PEOPLE = ("alice", "bob", "carol", "dave")
+
+# Issue 13's figures for e20442c (seconds), measured on this machine kind.
+ISSUE_BEFORE = {
+    ("release, first run", 100): 4.8, ("release, first run", 300): 15.1, ("release, first run", 1000): 79.8,
+    ("release, nothing to do", 100): 3.3, ("release, nothing to do", 300): 12.6,
+    ("release, nothing to do", 1000): 70.8, ("release, nothing to do", 3000): 398.0,
+    ("audit", 100): 3.4, ("audit", 300): 11.9, ("audit", 1000): 66.3,
+    ("site", 100): 3.8, ("site", 300): 12.3,
+}
+
+
+class _Model:
+    def __init__(self, index: int, rnd: random.Random):
+        self.name = f"model-{index:03d}"
+        self.rnd = rnd
+        self.versions: list[tuple[str, list[str]]] = []
+        self.stages: dict[str, str] = {}
+        self.history: list[str] = []
+        self.minor = 0
+        self._text: str | None = None
+
+    def register(self, at: str) -> None:
+        self.minor += 1
+        name = f"v1.{self.minor}.0"
+        rnd = self.rnd
+        self.versions.append((name, [
+            f"      {name}:", f"        md5: {rnd.getrandbits(128):032x}", f"        size: {rnd.randint(1000, 10**8)}",
+            f"        commit: {rnd.getrandbits(160):040x}", f"        created: {at}",
+            f"        author: {rnd.choice(PEOPLE)}",
+            f"        metrics: {{roc_auc: {0.6 + self.minor / 10000:.4f}, accuracy: {rnd.random():.4f}}}",
+            f"        params: {{n_estimators: {rnd.randint(10, 500)}, max_depth: {rnd.randint(2, 20)}}}",
+            f"        data: {{path: data/churn.csv, md5: {rnd.getrandbits(128):032x}}}"]))
+        self._text = None
+
+    def move(self, stage: str, version: str, at: str, number: int) -> None:
+        previous = self.stages.get(stage)
+        self.stages[stage] = version
+        self.history.append(f"      - {{at: {at}, by: {self.rnd.choice(PEOPLE)}, stage: {stage}, version: {version}, "
+                            f"previous: {previous or 'null'}, reason: change {number}}}")
+        self._text = None
+
+    def step(self, at: str, number: int) -> None:
+        """One change: promote the newest version to staging, staging to production, or register one."""
+        latest = self.versions[-1][0]
+        choice = self.rnd.random()
+        if choice < 0.35 and self.stages.get("staging") != latest:
+            self.move("staging", latest, at, number)
+        elif choice < 0.6 and self.stages.get("staging") and self.stages.get("production") != self.stages["staging"]:
+            self.move("production", self.stages["staging"], at, number)
+        else:
+            self.register(at)
+
+    def text(self) -> str:
+        if self._text is None:
+            lines = [f"  {self.name}:", f"    description: Generated model {self.name}.",
+                     f"    path: models/{self.name}/model.skops", "    format: skops",
+                     '    owners: [alice, "@acme/ml-leads"]', "    metric: {name: roc_auc, goal: max}"]
+            if self.stages:
+                lines += ["    stages:"] + [f"      {s}: {v}" for s, v in self.stages.items()]
+            else:
+                lines.append("    stages: {}")
+            lines.append("    versions:")
+            for _, block in self.versions:
+                lines += block
+            lines += ["    history:", *self.history] if self.history else ["    history: []"]
+            self._text = "\n".join(lines) + "\n"
+        return self._text
+
+
+def iso(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def generate(root: Path, commits: int, models: int = 50, seed: int = 1) -> Path:
+    """A git repository at `root` whose main has `commits` commits, each changing the registry."""
+    rnd = random.Random(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    for key, value in (("user.name", "bench"), ("user.email", "bench@example.com"), ("commit.gpgsign", "false")):
+        subprocess.run(["git", "config", key, value], cwd=root, check=True)
+    all_models = [_Model(i, rnd) for i in range(models)]
+    head = "# yaml-language-server: $schema=registry.schema.json\n# Generated by bench/history.py.\nschema: 1\nmodels:\n"
+    importer = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=root, stdin=subprocess.PIPE)
+    assert importer.stdin is not None
+
+    def commit(number: int, message: str, text: str) -> None:
+        data, body = message.encode(), text.encode()
+        importer.stdin.write(b"commit refs/heads/main\n" + f"mark :{number + 1}\n".encode()
+                             + f"committer bench <bench@example.com> {BASE_DATE + number * 600} +0000\n".encode()
+                             + f"data {len(data)}\n".encode() + data + b"\n"
+                             + (f"from :{number}\n".encode() if number else b"")
+                             + f"M 100644 inline {REGISTRY}\n".encode() + f"data {len(body)}\n".encode() + body
+                             + b"\n")
+
+    for model in all_models:
+        model.register(iso(BASE_DATE))
+    commit(0, "registry with 50 models", head + "".join(m.text() for m in all_models))
+    for number in range(1, commits):
+        model = all_models[rnd.randrange(models)]
+        model.step(iso(BASE_DATE + number * 600 - 60), number)
+        commit(number, f"change {number} of {model.name}", head + "".join(m.text() for m in all_models))
+    importer.stdin.close()
+    if importer.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=root, check=True)
+    return root
+
+
+def timed(command: list[str], cwd: Path, env: dict) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{result.stderr}")
+    return elapsed
+
+
+def delete_tags(root: Path) -> None:
+    refs = subprocess.run(["git", "for-each-ref", "refs/tags", "--format=delete %(refname)"], cwd=root,
+                          capture_output=True, text=True, check=True).stdout
+    subprocess.run(["git", "update-ref", "--stdin"], cwd=root, input=refs, text=True, check=True)
+
+
+def measure(root: Path, scripts: Path, runs: int, out: Path) -> dict[str, float]:
+    """Medians of `runs` fresh processes of each command, for the code in `scripts`."""
+    env = {**os.environ, "PYTHONPATH": str(scripts), "MODELREG_USER": "bench"}
+    for variable in [v for v in env if v.startswith(("GITHUB_", "MODELREG_NOTIFY"))]:
+        del env[variable]
+    modelreg = [sys.executable, "-m", "modelreg"]
+    release = modelreg + ["ci", "release", "--no-push", "--no-copy"]
+    first = []
+    for _ in range(runs):
+        delete_tags(root)
+        first.append(timed(release, root, env))
+    again = [timed(release, root, env) for _ in range(runs)]
+    audit = [timed(modelreg + ["audit"], root, env) for _ in range(runs)]
+    site = [timed(modelreg + ["site", "-o", str(out)], root, env) for _ in range(runs)]
+    return {"release, first run": statistics.median(first), "release, nothing to do": statistics.median(again),
+            "audit": statistics.median(audit), "site": statistics.median(site)}
+
+
+def old_scripts(revision: str, into: Path) -> Path:
+    """The package as it was at `revision`, unpacked (no checkout of this work tree)."""
+    archive = subprocess.run(["git", "archive", revision, "scripts"], cwd=ROOT, capture_output=True, check=True).stdout
+    into.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "scripts"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="100 and 300 commits")
+    parser.add_argument("--sizes", type=int, nargs="+", help="commit counts (default 1000 3000)")
+    parser.add_argument("--runs", type=int, help="runs per cell (default 5; 3 from 1,000 commits)")
+    parser.add_argument("--before", metavar="REV", help="also measure the code at this git revision")
+    parser.add_argument("--keep", metavar="DIR", help="generate into DIR and keep it")
+    args = parser.parse_args()
+    sizes = args.sizes or ([100, 300] if args.quick else [1000, 3000])
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="modelreg-history-"))
+    rows = []
+    try:
+        before_scripts = old_scripts(args.before, base / "before") if args.before else None
+        for size in sizes:
+            runs = args.runs or (3 if size >= 1000 else 5)
+            root = base / f"repo-{size}"
+            if not (root / ".git").is_dir():
+                generate(root, size)
+            after = measure(root, ROOT / "scripts", runs, base / f"site-{size}")
+            before = measure(root, before_scripts, runs, base / f"site-before-{size}") if before_scripts else {}
+            for command, seconds in after.items():
+                old = before.get(command, ISSUE_BEFORE.get((command, size)))
+                rows.append((command, size, old, seconds, runs))
+                print(f"{command:24} {size:>6,} commits  before {_s(old):>9}  after {_s(seconds):>9}", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    source = f"measured at {args.before}" if args.before else "issue 13's figures for e20442c"
+    print(f"\nbefore: {source}; after: this work tree; medians of fresh processes\n")
+    print("| command | commits | before | after | speed-up | runs |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for command, size, old, new, runs in sorted(rows, key=lambda r: (r[0], r[1])):
+        speedup = f"{old / new:,.0f}x" if old else "—"
+        print(f"| {command} | {size:,} | {_s(old)} | {_s(new)} | {speedup} | {runs} |")
+
+
+def _s(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds * 1000:,.0f} ms" if seconds < 1 else f"{seconds:,.1f} s"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Mutation testing of the core and the gate logic with mutmut; prints the score per module.
+
+    python bench/mutation.py [--only rules,diff] [--jobs 2] [--work bench/out/mutation] [--keep]
+
+mutmut 3 finds the code to mutate in ./, src/ or source/ and names mutants after the
+file's path; this project's package lives in scripts/ (the template's layout is fixed),
+so mutmut run from the project root can neither guess the source nor match the modules the
+tests import (`modelreg.core.rules`) to the mutants it made (`scripts.modelreg.core.rules`).
+This runner therefore stages a snapshot of the project in a scratch folder, with the package
+under src/ and a [mutmut] section in a setup.cfg of its own, and runs mutmut there: the work
+tree is never touched (other people edit it while this runs), and every run starts clean.
+
+Only the fast unit tests run (tests/core and tests/properties: never the e2e suites), and
+mutmut runs for each mutant only the tests that executed the mutated function when the
+clean suite ran. Hypothesis runs with a fixed seed, so two runs on the same code give the
+same score. The score counts a mutant as killed when a test failed or it timed out (an
+infinite loop is a detected change); survivors and mutants no test reaches count against it.
+
+Results: the table on stdout, and in the work folder scores.json and survivors.txt (each
+surviving mutant's diff, for deciding whether to kill it with a test or list it as
+equivalent in docs/testing.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# module (under scripts/modelreg) -> the unit tests that are relevant to it. mutmut runs, per
+# mutant, the subset of these that executed the mutated function.
+MODULES = {
+    "core/rules.py": ["tests/core/test_rules.py", "tests/core/test_document.py", "tests/core/test_schema.py",
+                      "tests/core/test_yaml_types.py", "tests/properties"],
+    "core/diff.py": ["tests/core/test_diff.py", "tests/core/test_rules.py"],
+    "core/gates.py": ["tests/core/test_gates.py", "tests/core/test_rules.py"],
+    "core/transitions.py": ["tests/core/test_transitions.py"],
+    "core/lookup.py": ["tests/core/test_lookup.py"],
+    "core/edit.py": ["tests/core/test_edit.py", "tests/properties"],
+    "core/approvals.py": [],
+    "core/policy.py": [],
+    "core/tags.py": ["tests/core/test_tags.py"],
+    "flows/verify.py": [],
+}
+# every module's own tests/core/test_<module>_mutants.py is added when it exists
+
+
+def module_tests(module: str, root: Path) -> list[str]:
+    stem = Path(module).stem
+    tests = list(MODULES[module])
+    own = f"tests/core/test_{stem}_mutants.py"
+    if (root / own).exists():
+        tests.append(own)
+    return [t for t in tests if (root / t).exists()]
+
+
+def stage(work: Path, modules: list[str]) -> None:
+    """A snapshot of the project laid out the way mutmut expects it."""
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
+    shutil.copytree(ROOT / "scripts" / "modelreg", work / "src" / "modelreg", ignore=ignore)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    (work / "bench").mkdir()
+    shutil.copy2(ROOT / "bench" / "generate.py", work / "bench" / "generate.py")  # tests/core/test_lookup.py uses it
+    shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")  # pytest's options and markers
+    tests = sorted({t for m in modules for t in module_tests(m, ROOT)})
+
+    def lines(values: list[str]) -> str:
+        return "".join(f"\n    {v}" for v in values)
+
+    (work / "setup.cfg").write_text(
+        "[mutmut]\n"
+        "source_paths = src/modelreg\n"
+        f"only_mutate ={lines(['src/modelreg/' + m for m in modules])}\n"
+        "also_copy =\n    bench\n"
+        f"pytest_add_cli_args_test_selection ={lines(tests)}\n"
+        # a fixed seed: the same code gets the same score; no plugins that make runs differ
+        "pytest_add_cli_args =\n    --hypothesis-seed=0\n    -p\n    no:cacheprovider\n    -p\n    no:xdist\n"
+        "use_git_change_detection = false\n"
+        "track_dependencies = false\n"
+    )
+
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
+          24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", 37: "killed", None: "not checked"}
+
+
+def scores(work: Path, modules: list[str]) -> dict:
+    result = {}
+    for module in modules:
+        meta = work / "mutants" / "src" / "modelreg" / (module + ".meta")
+        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        counts: dict[str, int] = {}
+        survivors = []
+        for name, code in codes.items():
+            status = STATUS.get(code, "suspicious")
+            counts[status] = counts.get(status, 0) + 1
+            if status not in ("killed", "timeout"):
+                survivors.append(name)
+        total = len(codes)
+        detected = counts.get("killed", 0) + counts.get("timeout", 0)
+        result[module] = {"total": total, "killed": counts.get("killed", 0), "timeout": counts.get("timeout", 0),
+                          "survived": total - detected, "counts": counts,
+                          "score": round(100.0 * detected / total, 1) if total else None,
+                          "survivors": sorted(survivors)}
+    return result
+
+
+_SHOW = """
+import sys
+from mutmut.__main__ import find_mutant, get_diff_for_mutant
+with open(sys.argv[1], "w") as out:
+    for name in sys.argv[2:]:
+        out.write(f"## {name}\\n{get_diff_for_mutant(name, path=find_mutant(name).path)}\\n\\n")
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help="comma-separated module stems (rules,diff,...): a quicker partial run")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2: the machine's cores)")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "mutation", help="scratch folder")
+    args = parser.parse_args()
+    modules = list(MODULES)
+    if args.only:
+        wanted = set(args.only.split(","))
+        modules = [m for m in modules if Path(m).stem in wanted]
+        if not modules:
+            parser.error(f"no module among {', '.join(Path(m).stem for m in MODULES)}")
+    work = args.work.resolve()
+    start = time.monotonic()
+    stage(work, modules)
+    mutmut = Path(sys.executable).parent / "mutmut"
+    log = work / "mutmut.log"
+    with log.open("w") as out:
+        code = subprocess.run([str(mutmut), "run", "--max-children", str(args.jobs)], cwd=work, stdout=out,
+                              stderr=subprocess.STDOUT, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}).returncode
+    elapsed = time.monotonic() - start
+    if code != 0:
+        print(log.read_text()[-3000:])
+        print(f"mutmut failed (exit {code}); full log: {log}")
+        return 1
+    result = scores(work, modules)
+    names = [name for module in modules for name in result[module]["survivors"]]
+    # one process for every diff (`mutmut show` per mutant costs seconds each)
+    subprocess.run([sys.executable, "-c", _SHOW, str(work / "survivors.txt"), *names], cwd=work, check=True)
+    (work / "scores.json").write_text(json.dumps({"seconds": round(elapsed), "modules": result}, indent=2))
+    print(f"{'module':<22}{'mutants':>8}{'killed':>8}{'timeout':>8}{'survived':>9}{'score':>8}")
+    worst = 100.0
+    for module, row in result.items():
+        score = row["score"]
+        worst = min(worst, score if score is not None else 0.0)
+        shown = f"{score:.1f}%" if score is not None else "-"
+        print(f"{module:<22}{row['total']:>8}{row['killed']:>8}{row['timeout']:>8}{row['survived']:>9}{shown:>8}")
+    print(f"\n{elapsed / 60:.1f} min; survivors' diffs: {work / 'survivors.txt'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
