@@ -25,8 +25,12 @@ def ours(name: str, target: str, date: int, index: int, model: str = M) -> Exist
     return ExistingTag(name, target, date, json.dumps({"modelreg": 1, "model": model, "history_index": index}))
 
 
-def version_tag(version: str = "v1.0.0", target: str = C1) -> ExistingTag:
-    return ExistingTag(f"{M}@{version}", target, 100)
+def version_tag(version: str = "v1.0.0", target: str = C1, foreign: bool = False) -> ExistingTag:
+    """modelreg's version tag (JSON message), or one GTO or a person made (foreign=True)."""
+    text = f"Registering artifact {M} version {version}" if foreign else json.dumps(
+        {"modelreg": 1, "model": M, "version": version, "event": VERSION_REGISTERED, "history_index": None,
+         "registry_commit": target})
+    return ExistingTag(f"{M}@{version}", target, 100, text)
 
 
 def by_name(tags_: list[ExistingTag]) -> dict[str, ExistingTag]:
@@ -63,16 +67,72 @@ def test_registration_tags_its_commit():
 
 
 def test_existing_version_tag_is_kept_and_a_different_target_warned():
-    existing = by_name([version_tag("v1.0.0", C2)])
+    existing = by_name([version_tag("v1.0.0", C2)])  # modelreg's own, on another commit (history rewritten)
     result = plan([RegistryCommit(C1, 100, (Event(VERSION_REGISTERED, M, "v1.0.0"), assigned("v1.0.0")))], existing)
     assert [t.name for t in result.tags] == [f"{M}#production#1"]
-    assert result.tags[0].target == C2  # stage tags follow the version tag that exists
+    assert result.tags[0].target == C2  # stage tags follow modelreg's version tag that exists
     assert len(result.warnings) == 1 and "points at 222222222222" in result.warnings[0]
+    assert result.conflicts == []
 
 
 def test_existing_version_tag_on_the_same_commit_is_silent():
     result = plan([RegistryCommit(C1, 100, (Event(VERSION_REGISTERED, M, "v1.0.0"),))], by_name([version_tag()]))
     assert result.tags == [] and result.warnings == []
+
+
+def test_foreign_version_tag_on_another_commit_is_a_conflict_and_never_followed():
+    existing = by_name([version_tag("v1.0.0", C2, foreign=True)])
+    result = plan([RegistryCommit(C1, 100, (Event(VERSION_REGISTERED, M, "v1.0.0"), assigned("v1.0.0")))], existing)
+    assert len(result.conflicts) == 1 and f"tag {M}@v1.0.0 was not made by modelreg" in result.conflicts[0]
+    assert "points at 222222222222" in result.conflicts[0] and "111111111111 registered" in result.conflicts[0]
+    assert [(t.name, t.target) for t in result.tags] == [(f"{M}#production#1", C1)]  # the registry's commit
+
+
+def test_foreign_version_tag_on_the_registering_commit_is_adopted_with_a_warning():
+    existing = by_name([version_tag("v1.0.0", C1, foreign=True)])
+    result = plan([RegistryCommit(C1, 100, (Event(VERSION_REGISTERED, M, "v1.0.0"), assigned("v1.0.0")))], existing)
+    assert result.conflicts == [] and [(t.name, t.target) for t in result.tags] == [(f"{M}#production#1", C1)]
+    assert result.warnings == [f"tag {M}@v1.0.0 was not made by modelreg; it points at the commit that registered "
+                               "the version, so it is kept and used"]
+
+
+def test_foreign_version_tag_alone_gives_stage_tags_no_target():
+    """Without the registration in the walked changes, only modelreg's own version tags say where a version is."""
+    result = plan([RegistryCommit(C2, 300, (assigned("v1.0.0"),))], by_name([version_tag(foreign=True)]))
+    assert result.tags == [] and "v1.0.0 has no version tag" in result.warnings[0]
+
+
+# ---- baseline_gaps: when the release may start after a release commit ----
+
+def registry(*, versions=("v1.0.0",), history=0, archived=()) -> dict:
+    entries = [{"at": "2026-11-26T11:00:00Z", "by": "bob", "stage": "production", "version": "v1.0.0",
+                "previous": None, "reason": "r"}] * history
+    return {"schema": 1, "models": {M: {"versions": {v: {"md5": "0" * 32, **({"archived": "old"} if v in archived
+                                                                             else {})} for v in versions},
+                                        "history": entries}}}
+
+
+def test_baseline_gaps_none_when_modelreg_tags_cover_the_registry():
+    existing = by_name([version_tag(), ours(f"{M}#production#1", C1, 300, 0)])
+    assert tags.baseline_gaps(registry(history=1), existing) == []
+
+
+@pytest.mark.parametrize("state, existing, gap", [
+    (registry(), [], f"{M}@v1.0.0 has no modelreg tag"),
+    (registry(), [version_tag(foreign=True)], f"{M}@v1.0.0 has no modelreg tag"),
+    (registry(archived=("v1.0.0",)), [version_tag()], f"{M}@v1.0.0! is missing"),
+    (registry(history=1), [version_tag(), ExistingTag(f"{M}#production#1", C1, 1, "by hand")],
+     f"{M} history entry 1 has no modelreg tag"),
+    (registry(history=2), [version_tag(), ours(f"{M}#production#1", C1, 300, 0)],
+     f"{M} history entry 2 has no modelreg tag"),
+])
+def test_baseline_gaps(state, existing, gap):
+    assert tags.baseline_gaps(state, by_name(existing)) == [gap]
+
+
+def test_baseline_gaps_accept_a_foreign_archival_tag_as_plan_does():
+    existing = by_name([version_tag(), ExistingTag(f"{M}@v1.0.0!", C1, 1, "deprecated by hand")])
+    assert tags.baseline_gaps(registry(archived=("v1.0.0",)), existing) == []
 
 
 def test_archival_tag_goes_on_the_version_commit_once():

@@ -191,7 +191,8 @@ def test_a_rendered_message_is_bounded_for_any_body(text, repeat):
     body = "\n".join([text] * repeat + ["x\n" * 2500] * (repeat == 3))  # up to 2500 lines: more than any room
     for sink in ("plain", "email", "slack", "discord"):
         title, rendered = notification.Message(text, body).render(sink)
-        assert (len(title) + 2 + len(rendered) if sink == "discord" else len(rendered)) <= notification.BODY_LIMITS[sink]
+        length = len(title) + 2 + len(rendered) if sink == "discord" else len(rendered)
+        assert length <= notification.BODY_LIMITS[sink]
         assert violations({"email": "email body"}.get(sink, sink), rendered, notification.BODY_LIMITS[sink]) == []
 
 
