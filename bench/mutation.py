@@ -61,18 +61,25 @@ def module_tests(module: str, root: Path) -> list[str]:
     return [t for t in tests if (root / t).exists()]
 
 
-def stage(work: Path, modules: list[str]) -> None:
+def export(revision: str, into: Path) -> Path:
+    """The project's files at a git revision (to measure the score before a change)."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", revision, "scripts/modelreg", "tests", "bench/generate.py", "models",
+                              "pyproject.toml"], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def stage(source: Path, work: Path, modules: list[str]) -> None:
     """A snapshot of the project laid out the way mutmut expects it."""
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
-    shutil.copytree(ROOT / "scripts" / "modelreg", work / "src" / "modelreg", ignore=ignore)
-    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    shutil.copytree(source / "scripts" / "modelreg", work / "src" / "modelreg", ignore=ignore)
+    shutil.copytree(source / "tests", work / "tests", ignore=ignore)
     (work / "bench").mkdir()
-    shutil.copy2(ROOT / "bench" / "generate.py", work / "bench" / "generate.py")  # tests/core/test_lookup.py uses it
-    shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")  # pytest's options and markers
-    tests = sorted({t for m in modules for t in module_tests(m, ROOT)})
+    shutil.copy2(source / "bench" / "generate.py", work / "bench" / "generate.py")  # tests/core/test_lookup.py uses it
+    shutil.copytree(source / "models", work / "models")  # test_schema compares the schema copy there
+    shutil.copy2(source / "pyproject.toml", work / "pyproject.toml")  # pytest's options and markers
+    tests = sorted({t for m in modules for t in module_tests(m, source)})
 
     def lines(values: list[str]) -> str:
         return "".join(f"\n    {v}" for v in values)
@@ -81,7 +88,7 @@ def stage(work: Path, modules: list[str]) -> None:
         "[mutmut]\n"
         "source_paths = src/modelreg\n"
         f"only_mutate ={lines(['src/modelreg/' + m for m in modules])}\n"
-        "also_copy =\n    bench\n"
+        "also_copy =\n    bench\n    models\n"
         f"pytest_add_cli_args_test_selection ={lines(tests)}\n"
         # a fixed seed: the same code gets the same score; no plugins that make runs differ
         "pytest_add_cli_args =\n    --hypothesis-seed=0\n    -p\n    no:cacheprovider\n    -p\n    no:xdist\n"
@@ -129,6 +136,7 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated module stems (rules,diff,...): a quicker partial run")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2: the machine's cores)")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "mutation", help="scratch folder")
+    parser.add_argument("--revision", help="test the code and tests of this git revision instead of the work tree")
     args = parser.parse_args()
     modules = list(MODULES)
     if args.only:
@@ -138,7 +146,11 @@ def main() -> int:
             parser.error(f"no module among {', '.join(Path(m).stem for m in MODULES)}")
     work = args.work.resolve()
     start = time.monotonic()
-    stage(work, modules)
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    source = export(args.revision, work / "exported") if args.revision else ROOT
+    stage(source, work, modules)
     mutmut = Path(sys.executable).parent / "mutmut"
     log = work / "mutmut.log"
     with log.open("w") as out:

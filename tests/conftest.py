@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from modelreg.cli import main  # noqa: E402
 
 # CI shares 2 cores with pytest-xdist's two workers: generation can be slow, never wrong.
-settings.register_profile("modelreg", suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile("modelreg", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.load_profile("modelreg")
 from fake_github import FakeGitHub  # noqa: E402
 

@@ -299,6 +299,19 @@ def test_a_slack_workflow_webhook_gets_the_text_encoded_once_too(endpoints, monk
     assert violations("slack", payload["text"], len(payload["text"])) == []
 
 
+def test_an_apprise_that_does_not_encode_slack_text_gets_it_encoded(endpoints, monkeypatch):
+    """The decoding relies on apprise's encoding, which the notifier asks the plugin about first."""
+    from apprise.plugins.slack import NotifySlack
+
+    _, posts = endpoints
+    monkeypatch.setattr(NotifySlack, "dialect_convert", lambda self, body, *args, **kwargs: body)
+    message = _message("<!channel> & <http://evil|click>")
+    assert notifier.send(["slack://T000/B000/XXXX"], [message]) == (1, [])
+    (payload,) = (json.loads(data) for _, data, _ in posts)
+    assert payload["attachments"][0]["text"] == message.render("slack")[1]
+    assert violations("slack", payload["attachments"][0]["text"], notification.BODY_LIMITS["slack"]) == []
+
+
 def test_discord_pings_only_whom_the_url_names(endpoints):
     _, posts = endpoints
     message = _message("@everyone <@999999999999999999> <@&888888888888888888>")

@@ -235,9 +235,13 @@ def sync(cli, root: Path, *extra: str) -> tuple[int, str, str]:
 
 
 def test_sync_mirrors_the_registry_and_a_rerun_writes_nothing(cli, aws, mirrored, calls):
+    group = f"{aws.prefix}churn"
+    code, out, err = sync(cli, mirrored.root, "--dry-run")
+    assert code == 0, err
+    assert "churn v1.1.0: a package would be created (Approved)" in out and writes(calls) == []
+    assert aws.sm.list_model_package_groups(NameContains=aws.prefix)["ModelPackageGroupSummaryList"] == []
     code, out, err = sync(cli, mirrored.root)
     assert code == 0, err
-    group = f"{aws.prefix}churn"
     found = packages(aws, group)
     assert {k: p["ModelApprovalStatus"] for k, p in found.items()} == {
         "v1.0.0": "Rejected", "v1.1.0": "Approved", "v1.2.0": "PendingManualApproval"}
@@ -338,7 +342,7 @@ def test_the_endpoint_failing_mid_sync_leaves_a_rerun_able_to_finish(cli, aws, m
     group = f"{aws.prefix}churn"
     assert len(packages(aws, group)) == 1
     aws.proxy.up()
-    code, out, err = sync(cli, mirrored.root)
+    code, _, err = sync(cli, mirrored.root)
     assert code == 0, err
     assert statuses(aws, group) == {"v1.0.0": "Rejected", "v1.1.0": "Approved", "v1.2.0": "PendingManualApproval"}
     assert statuses(aws, f"{aws.prefix}ranker") == {"v1.0.0": "Approved"}
@@ -422,3 +426,37 @@ def test_import_a_group_then_mirror_it_without_new_packages(cli, aws, tmp_path, 
     assert statuses(aws, group) == {"v1.0.0": "Rejected", "v2.0.0": "Approved", "v3.0.0": "PendingManualApproval"}
     calls.clear()
     assert cli("sagemaker", "sync", cwd=root)[0] == 0 and writes(calls) == []
+
+
+def test_settings_are_checked_before_any_call():
+    from modelreg.adapters.sagemaker import parse_settings
+    from modelreg.core.problems import ModelregError
+
+    settings = parse_settings({"group_prefix": "acme-", "defaults": {"image": "img:1", "content_types": "text/csv"},
+                               "models": {"churn": None, "fraud": {"group": "fraud-prod", "tarball": True}}}, "f")
+    assert settings.models["churn"].group == "acme-churn" and settings.models["churn"].response_types == ("text/csv",)
+    assert settings.model_of_group("fraud-prod") == "fraud" and settings.models["fraud"].tarball
+    for wrong, message in (({"models": {"m": {"content_types": ["a/b"]}}}, "image"),
+                           ({"models": {"m": {"image": "i", "content_types": []}}}, "content_types"),
+                           ({"models": {"m": {"image": "i", "content_types": ["a/b"], "imgae": 1}}}, "imgae"),
+                           ({"models": {"m": {"image": "i", "content_types": ["a/b"], "group": "a_b"}}}, "group"),
+                           ({"modles": {}}, "modles")):
+        with pytest.raises(ModelregError, match=message):
+            parse_settings(wrong, "f")
+
+
+def test_metrics_from_a_model_quality_report():
+    from modelreg.flows.import_sagemaker import metrics_from_report
+
+    report = {"version": 0.0, "regression_metrics": {"mae": {"value": 1.5, "standard_deviation": 0.1},
+                                                     "r2": {"value": 0.7}, "bad name!": {"value": 1}},
+              "accuracy": 0.9, "flag": True, "nan": float("nan")}
+    assert metrics_from_report(report) == {"mae": 1.5, "r2": 0.7, "accuracy": 0.9}
+    assert metrics_from_report([1, 2]) == {}
+
+
+def test_metadata_values_fit_sagemakers_alphabet():
+    from modelreg.flows.sagemaker_sync import metadata_value
+
+    assert metadata_value("alice, @acme/ml-leads (lead)") == "alice_ @acme/ml-leads _lead_"
+    assert len(metadata_value("x" * 300)) == 256

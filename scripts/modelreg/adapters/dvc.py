@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
+from ..core.digests import folder_sha256
 from ..core.problems import ModelregError
 
 CANDIDATES = "candidates"
@@ -131,8 +132,8 @@ def _mismatch(what: str, remote: str, expected: str, actual: str) -> str:
             "the stored bytes are not what the registry recorded, so nothing was written")
 
 
-def _download(odb, oid: str, target: Path, remote: str, what: str, size: int | None = None) -> None:
-    """Fetch one object to `target` and check its md5 before anyone can use it.
+def _download(odb, oid: str, target: Path, remote: str, what: str, size: int | None = None) -> str:
+    """Fetch one object to `target`, check its md5 before anyone can use it, and return its sha256.
 
     A .dir listing is stored under its md5 with a ".dir" suffix; the bytes hash to the md5 without it.
     """
@@ -145,7 +146,7 @@ def _download(odb, oid: str, target: Path, remote: str, what: str, size: int | N
     if not present:
         raise ModelregError(f"{what} ({oid}) is missing from DVC remote '{remote}'; was it pushed "
                             f"(modelreg register pushes to '{CANDIDATES}', the release copies to '{REGISTRY}')?")
-    digest = hashlib.md5()
+    digest, identity = hashlib.md5(), hashlib.sha256()
     try:
         # one streaming pass: bytes are hashed as they arrive, memory stays at one block
         with TqdmCallback(size=size, bytes=True, desc=f"{what} {oid[:8]}",
@@ -154,6 +155,7 @@ def _download(odb, oid: str, target: Path, remote: str, what: str, size: int | N
                 open(target, "wb") as sink:
             for chunk in iter(lambda: source.read(_BLOCK), b""):
                 digest.update(chunk)
+                identity.update(chunk)
                 sink.write(chunk)
                 callback.relative_update(len(chunk))
     except _errors() as error:
@@ -162,6 +164,7 @@ def _download(odb, oid: str, target: Path, remote: str, what: str, size: int | N
     expected, actual = oid.removesuffix(".dir"), digest.hexdigest()
     if actual != expected:
         raise ModelregError(_mismatch(what, remote, expected, actual))
+    return identity.hexdigest()
 
 
 def _listing(path: Path) -> list[tuple[str, str]]:
@@ -178,18 +181,29 @@ def _listing(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def _fetch_verified(odb, md5: str, staging: Path, remote: str, size: int | None) -> None:
-    """Place the artifact `md5` at `staging` (a file, or a folder for a .dir), every byte verified."""
+def _fetch_verified(odb, md5: str, staging: Path, remote: str, size: int | None, sha256: str | None = None) -> str:
+    """Place the artifact `md5` at `staging` (a file, or a folder for a .dir), every byte verified.
+
+    Returns the artifact's sha256 identity; with `sha256` given (the registry's record), bytes whose md5
+    matches but whose sha256 does not (an md5 collision) are refused.
+    """
     if not md5.endswith(".dir"):
-        _download(odb, md5, staging, remote, "the artifact", size)
-        return
-    listing = staging.with_name(staging.name + ".dir.json")
-    _download(odb, md5, listing, remote, "the directory listing")
-    staging.mkdir()
-    for oid, relpath in _listing(listing):
-        target = staging.joinpath(*PurePosixPath(relpath).parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _download(odb, oid, target, remote, f"file {relpath} of the artifact")
+        identity = _download(odb, md5, staging, remote, "the artifact", size)
+    else:
+        listing = staging.with_name(staging.name + ".dir.json")
+        _download(odb, md5, listing, remote, "the directory listing")
+        staging.mkdir()
+        files = []
+        for oid, relpath in _listing(listing):
+            target = staging.joinpath(*PurePosixPath(relpath).parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            files.append((relpath, _download(odb, oid, target, remote, f"file {relpath} of the artifact")))
+        identity = folder_sha256(files)
+    if sha256 is not None and identity != sha256:
+        raise ModelregError(f"the artifact {md5} in DVC remote '{remote}' failed verification: its md5 matches but "
+                            f"its sha256 is {identity}, the registry recorded {sha256}; these are not the reviewed "
+                            "bytes (an md5 collision), so nothing was written")
+    return identity
 
 
 @contextmanager
@@ -229,7 +243,8 @@ def _replaceable_folder(destination: Path) -> bool:
     return not any(destination.iterdir()) or marker.is_file()
 
 
-def pull(root: Path, md5: str, destination: Path, remote: str = REGISTRY, size: int | None = None) -> Path:
+def pull(root: Path, md5: str, destination: Path, remote: str = REGISTRY, size: int | None = None,
+         sha256: str | None = None) -> Path:
     """Fetch exactly `md5` from `remote` and place it at `destination`, verified, or change nothing.
 
     The bytes go to a temporary name beside the destination and are renamed
@@ -253,7 +268,7 @@ def pull(root: Path, md5: str, destination: Path, remote: str = REGISTRY, size: 
     destination.parent.mkdir(parents=True, exist_ok=True)
     with _workspace(destination.parent) as work:
         staging = work / "artifact"
-        _fetch_verified(remote_odb(root, remote), md5, staging, remote, size)
+        _fetch_verified(remote_odb(root, remote), md5, staging, remote, size, sha256)
         if destination.is_dir():
             os.replace(destination, work / "replaced")  # out of the way in one step; deleted with the workspace
         os.replace(staging, destination)
@@ -297,7 +312,7 @@ def remote_status(root: Path, remote: str, objects: dict[str, int]) -> dict[str,
     return result
 
 
-def copy(root: Path, md5: str, source: str, target: str) -> bool:
+def copy(root: Path, md5: str, source: str, target: str, sha256: str | None = None) -> bool:
     """Copy one artifact between remotes, verifying every byte on the way.
 
     Returns False when `target` already has it (reruns are no-ops). Objects are
@@ -315,7 +330,7 @@ def copy(root: Path, md5: str, source: str, target: str) -> bool:
             raise ModelregError(f"cannot reach DVC remote '{target}': {_describe(error)}; nothing was copied, run "
                                 "again when it is reachable") from None
         staging = work / "artifact"
-        _fetch_verified(remote_odb(root, source), md5, staging, source, None)
+        _fetch_verified(remote_odb(root, source), md5, staging, source, None, sha256)
         uploads: list[tuple[Path, str]] = []
         if md5.endswith(".dir"):
             for oid, relpath in _listing(staging.with_name("artifact.dir.json")):
@@ -330,3 +345,26 @@ def copy(root: Path, md5: str, source: str, target: str) -> bool:
             raise ModelregError(f"could not copy {md5} to DVC remote '{target}': {_describe(error)}; run again "
                                 "to finish") from None
     return True
+
+
+def digest(root: Path, md5: str, remote: str, size: int | None = None) -> str:
+    """The sha256 identity of the artifact `md5` as `remote` holds it (md5 verified on the way)."""
+    with _workspace(Path(tempfile.gettempdir())) as work:
+        return _fetch_verified(remote_odb(root, remote), md5, work / "artifact", remote, size)
+
+
+def local_sha256(path: Path) -> tuple[str, str | None]:
+    """(sha256 identity, md5) of a workspace file or folder; the md5 only for a file (DVC's for a folder is
+    the md5 of its listing, which DVC itself checks)."""
+    def file_digests(file: Path) -> tuple[str, str]:
+        identity, digest = hashlib.sha256(), hashlib.md5()
+        with open(file, "rb") as handle:
+            for chunk in iter(lambda: handle.read(_BLOCK), b""):
+                identity.update(chunk)
+                digest.update(chunk)
+        return identity.hexdigest(), digest.hexdigest()
+
+    if path.is_dir():
+        files = [(f.relative_to(path).as_posix(), file_digests(f)[0]) for f in sorted(path.rglob("*")) if f.is_file()]
+        return folder_sha256(files), None
+    return file_digests(path)

@@ -219,15 +219,43 @@ class BlobReader:
                                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except FileNotFoundError:
             raise ModelregError("git is not installed or not on PATH") from None
+        try:  # let git run a few files ahead of the reader (Linux; elsewhere the default pipe)
+            import fcntl
+
+            fcntl.fcntl(self._process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (ImportError, AttributeError, OSError):
+            pass
 
     def read(self, rev: str, path: str) -> tuple[str, str] | None:
         """(blob id, text) of `path` at `rev`, or None when it is not there."""
+        self._request([f"{rev}:{path}"])
+        return self._response(rev, path)
+
+    def read_many(self, revs: list[str], path: str):
+        """(blob id, text) or None for `path` at each of `revs`, in order; git works ahead while the caller
+        handles each one (the requests are written from a thread)."""
+        import threading
+
+        writer = threading.Thread(target=self._request, args=([f"{rev}:{path}" for rev in revs],), daemon=True)
+        writer.start()
+        try:
+            for rev in revs:
+                yield self._response(rev, path)
+        finally:
+            writer.join()
+
+    def _request(self, names: list[str]) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        for name in names:
+            if "\n" in name:
+                raise ModelregError(f"a revision or path with a line break cannot be read: {name!r}")
+        stdin.write("".join(f"{name}\n" for name in names).encode())
+        stdin.flush()
+
+    def _response(self, rev: str, path: str) -> tuple[str, str] | None:
         process = self._process
-        assert process.stdin is not None and process.stdout is not None
-        if "\n" in rev or "\n" in path:
-            raise ModelregError(f"a revision or path with a line break cannot be read: {rev!r}:{path!r}")
-        process.stdin.write(f"{rev}:{path}\n".encode())
-        process.stdin.flush()
+        assert process.stdout is not None
         header = process.stdout.readline().decode()
         if not header:
             raise ModelregError(f"git cat-file stopped while reading {rev}:{path}")

@@ -10,7 +10,8 @@ plugins (apprise 2.3), and is what the tests check on the wire:
 - Slack, text format: apprise encodes `&`, `<`, `>` of title and body itself
   (of the body only for a workflow webhook). It is handed the view's Slack text
   with exactly those three entities decoded where it encodes them, so Slack
-  receives the view's text, encoded once.
+  receives the view's text, encoded once (the plugin is asked first; an
+  apprise that does not encode gets the view's text as it is).
 - Discord, text format: apprise sends title and body as they are, with no
   `allowed_mentions` (Discord's default then pings for every mention); in its
   markdown format it even collects the body's `@here` and `<@id>` into pings.
@@ -137,6 +138,17 @@ def _slack_decoded(text: str) -> str:
     return _SLACK_ENTITY.sub(lambda m: {"amp": "&", "lt": "<", "gt": ">"}[m.group(1)], text)
 
 
+def _encodes_slack_text(plugin) -> bool:
+    """Whether this apprise encodes Slack text itself (2.x does), asked of the plugin, not assumed:
+    where it does not, the view's text goes as it is, already encoded."""
+    import apprise
+
+    try:
+        return plugin.dialect_convert("&<>", apprise.NotifyFormat.TEXT) == "&amp;&lt;&gt;"
+    except Exception:  # an apprise without dialect_convert
+        return False
+
+
 def send(urls: list[str], outgoing: list) -> tuple[int, list[str]]:
     """Deliver every message to every URL; returns (deliveries, failures described without secrets).
 
@@ -151,13 +163,14 @@ def send(urls: list[str], outgoing: list) -> tuple[int, list[str]]:
         for url in urls:
             plugin = apprise.Apprise.instantiate(url)
             kind = sink(url, plugin)
+            encodes = kind == "slack" and _encodes_slack_text(plugin)
             service = apprise.Apprise()
             if plugin is None or not service.add(_for_apprise(url, kind, plugin, Path(scratch))):
                 failures.append(f"{redact(url)}: not a notification URL apprise understands")
                 continue
             for message in outgoing:
                 title, body = message.render(kind)
-                if kind == "slack":  # a workflow webhook gets the title as it is: leave it encoded
+                if kind == "slack" and encodes:  # a workflow webhook gets the title as it is: left encoded
                     body = _slack_decoded(body)
                     title = title if getattr(plugin, "mode", None) in ("workflow", "trigger") else _slack_decoded(title)
                 try:

@@ -165,7 +165,7 @@ def _not_found(error: BaseException) -> bool:
 class SageMaker:
     """The few Model Registry calls modelreg makes; `writes` lists each call that changed something."""
 
-    WRITES = {"create_model_package_group", "create_model_package", "update_model_package"}
+    WRITES = frozenset({"create_model_package_group", "create_model_package", "update_model_package"})
 
     def __init__(self, region: str | None = None, client: Any = None):
         self.client = client or _boto3().client("sagemaker", region_name=region or None)
@@ -221,7 +221,9 @@ class SageMaker:
         # The status and the whole metadata go with every update: an update without them would leave
         # moto's emulation with none (AWS itself keeps what is not named), and both agree on the result.
         params: dict[str, Any] = {"ModelPackageArn": arn, "ModelApprovalStatus": status,
-                                  "ApprovalDescription": description[:1024], "CustomerMetadataProperties": metadata}
+                                  "ApprovalDescription": description[:1024]}
+        if metadata:
+            params["CustomerMetadataProperties"] = metadata
         if remove:
             params["CustomerMetadataPropertiesToRemove"] = remove
         self.call("update_model_package", **params)
@@ -350,7 +352,19 @@ class RemoteStore:
             raise ModelregError(f"could not upload {self.url(path)}: {_chain(error)}; run again to finish") from None
 
     def status(self, md5: str, size: int) -> str:
-        """'' when the remote holds the artifact with that size, else what is wrong."""
+        """'' when the remote holds the artifact with that size, else what is missing; raises when the remote
+        cannot be asked."""
         from . import dvc
 
-        return dvc.remote_status(self.root, self.remote, {md5: size})[md5]
+        if md5.endswith(".dir"):  # a listing and its files: DVC's own check
+            problem = dvc.remote_status(self.root, self.remote, {md5: size})[md5]
+            if problem.startswith("cannot check"):
+                raise ModelregError(problem)
+            return problem
+        try:  # one object: asked of this store's client (a new one costs about a second to set up)
+            actual = self.odb.fs.info(self.odb.oid_to_path(md5)).get("size")
+        except FileNotFoundError:
+            return f"missing from DVC remote '{self.remote}'"
+        except Exception as error:  # storage errors have no common base
+            raise ModelregError(f"cannot reach DVC remote '{self.remote}': {_chain(error)}") from None
+        return "" if actual == size else f"size {actual} in '{self.remote}', registry says {size}"

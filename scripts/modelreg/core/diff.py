@@ -11,7 +11,8 @@ from typing import Any
 
 from .registry import version_key
 
-IMMUTABLE_FIELDS = ("md5", "size", "format", "metrics", "params", "data", "commit", "created", "author")
+IMMUTABLE_FIELDS = ("md5", "sha256", "size", "format", "metrics", "params", "data", "commit", "created", "author")
+ADDABLE_FIELDS = ("sha256",)  # may be recorded once for a version registered before it existed (verified by the check)
 
 VERSION_REGISTERED = "version_registered"
 VERSION_ARCHIVED = "version_archived"
@@ -109,6 +110,8 @@ def _diff_model(name: str, old: dict, new: dict, events: list[Event], violations
             continue
         before = _mapping(before)
         for key in IMMUTABLE_FIELDS:
+            if key in ADDABLE_FIELDS and before.get(key) is None and record.get(key) is not None:
+                continue
             if before.get(key) != record.get(key):
                 violations.append(Violation(
                     "version_changed", name, base + ("versions", version, key),

@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 
 from . import sections, yamlread
+from .digests import SHA256_RE
 from .problems import ModelregError, Problem, UsageError
 from .registry import VERSION_RE, Registry, version_key
 
 _REF = re.compile(r"(?:models:/)?(?P<name>[^@/:\s]+)(?:@(?P<selector>[^@\s]+))?\Z")
 _MD5 = re.compile(r"[0-9a-f]{32}(\.dir)?\Z")
+_FORMATS = ("pickle", "joblib", "skops", "onnx", "directory")
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,11 @@ class Resolved:
     path: str
     format: str | None
     stages: tuple[str, ...]
+    sha256: str | None = None
 
     def as_dict(self) -> dict:
         return {"name": self.name, "version": self.version, "md5": self.md5, "size": self.size,
-                "path": self.path, "format": self.format, "stages": list(self.stages)}
+                "path": self.path, "format": self.format, "stages": list(self.stages), "sha256": self.sha256}
 
 
 def resolve_in(registry: Registry, ref: Reference, filename: str) -> Resolved:
@@ -95,7 +98,7 @@ def resolve_in(registry: Registry, ref: Reference, filename: str) -> Resolved:
                                      f"{ref.name} has no version {version_name}")])
     return Resolved(ref.name, version_name, version.md5, version.size, model.path,
                     version.format or model.format,
-                    tuple(model.stages_of(version_name)))
+                    tuple(model.stages_of(version_name)), version.sha256)
 
 
 def _fast(text: str, ref: Reference, filename: str) -> Resolved | None:
@@ -125,6 +128,10 @@ def _fast(text: str, ref: Reference, filename: str) -> Resolved | None:
             or type(record.get("size")) is not int or record.get("archived") and ref.stage:
         return None
     if settings.get("schema") != 1 or not isinstance(model.get("path"), str):
+        return None
+    if "sha256" in record and not (isinstance(record["sha256"], str) and SHA256_RE.match(record["sha256"])):
+        return None  # anything the schema would refuse goes the slow, checked way
+    if any(f in r and r[f] not in _FORMATS for f, r in (("format", record), ("format", model))):
         return None
     model["versions"] = {wanted: record}
     return resolve_in(Registry({**settings, "models": {ref.name: model}}), ref, filename)

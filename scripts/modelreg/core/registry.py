@@ -56,6 +56,7 @@ class Version:
     notes: str | None = None
     archived: str | None = None
     format: str | None = None  # fixed at registration: how these bytes are loaded
+    sha256: str | None = None  # the artifact's identity (md5 is DVC's address)
 
     @classmethod
     def from_dict(cls, name: str, record: dict) -> "Version":
@@ -63,11 +64,16 @@ class Version:
                    commit=record.get("commit"), author=record.get("author"),
                    metrics=_mapping(record.get("metrics")), params=_mapping(record.get("params")),
                    data=record.get("data"), notes=record.get("notes"), archived=record.get("archived"),
-                   format=record.get("format"))
+                   format=record.get("format"), sha256=record.get("sha256"))
 
     @property
     def is_directory(self) -> bool:
         return self.md5.endswith(".dir")
+
+
+def _is_entry(entry: Any) -> bool:
+    """A history entry with its required fields; a malformed one is the schema's to report, not a crash here."""
+    return isinstance(entry, dict) and all(key in entry for key in ("at", "by", "stage", "reason"))
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,9 @@ class Model:
 
     @cached_property
     def history(self) -> list[HistoryEntry]:
-        return [HistoryEntry.from_dict(entry) for entry in self.raw.get("history") or []]
+        history = self.raw.get("history")
+        return [HistoryEntry.from_dict(entry) for entry in history if _is_entry(entry)] \
+            if isinstance(history, list) else []
 
     def version(self, name: str) -> Version | None:
         if not isinstance(name, str):  # a stage or history entry YAML typed as a number, list, ...

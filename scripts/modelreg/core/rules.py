@@ -11,8 +11,8 @@ from typing import Any
 from . import gates
 from .diff import STAGE_ASSIGNED, Event, diff
 from .problems import Problem, dotted
-from .registry import PRODUCTION, Model, Registry
-from .schema import schema_errors
+from .registry import PRODUCTION, Model, Registry, Version
+from .schema import _kind, _show, schema_errors
 from .positions import locate
 
 
@@ -64,6 +64,8 @@ def _check_model(model: Model, stage_names: tuple[str, ...], out: _Collector) ->
                         "fix the name, or add it to settings.stages", key=True)
     by_md5: dict[str, str] = {}
     for version, record in versions.items():
+        if isinstance(record, dict):  # params is the one free-form mapping: the schema checks every other key
+            _string_keys(record.get("params"), base + ("versions", version, "params"), out)
         if isinstance(record, dict) and isinstance(record.get("md5"), str):
             first = by_md5.setdefault(record["md5"], version)
             if first != version:
@@ -83,15 +85,35 @@ def _check_model(model: Model, stage_names: tuple[str, ...], out: _Collector) ->
             out.add(base + ("stages", stage), f"{holder} is archived ({record['archived']}) and cannot hold "
                     f"{stage}", "promote another version, or remove the stage")
             continue
-        try:
-            version = model.version(holder)
-        except (KeyError, TypeError):
+        version = _version(model, holder)
+        if version is None:
             continue  # its record is malformed; the schema errors say how
         for check in gates.failures(gates.evaluate(model, stage, version)):
             if check.name != "beat_production":
                 out.add(base + ("stages", stage), f"{holder} fails the {stage} gate: {check.detail}",
                         "promote a version that passes, or change the gate under review")
     _check_history(model, stage_names, versions, out)
+
+
+def _version(model: Model, name: Any) -> Version | None:
+    """The version `name` names, or None where there is none or its record is malformed (the schema says how)."""
+    try:
+        return model.version(name)
+    except (KeyError, TypeError):
+        return None
+
+
+def _string_keys(value: Any, path: tuple, out: _Collector) -> None:
+    """JSON has only string keys: refuse the ones YAML typed (1, true, null, 2026-01-01 stays text)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                out.add(path + (key,), f"key must be a string, not {_kind(key)} {_show(key)}",
+                        "YAML reads it as a number, boolean or null: put it in quotes", key=True)
+            _string_keys(item, path + (key,), out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _string_keys(item, path + (index,), out)
 
 
 def _check_history(model: Model, stage_names: tuple[str, ...], versions: dict, out: _Collector) -> None:
@@ -139,12 +161,12 @@ def check_change(old: dict | None, new: dict, root: Any, filename: str) -> tuple
         if event.kind != STAGE_ASSIGNED:
             continue
         model = new_registry.model(event.model)
-        version = model.version(event.version) if model else None
+        version = _version(model, event.version) if model else None
         if version is None:
-            continue  # check_state reports the dangling pointer
+            continue  # check_state reports the dangling pointer or the malformed record
         before = old_registry.model(event.model)
         production_name = before.stages.get(PRODUCTION) if before else None
-        production = before.version(production_name) if before and production_name else None
+        production = _version(before, production_name) if before and production_name else None
         rollback = before is not None and gates.held_production_before(before, event.version)
         for check in gates.failures(gates.evaluate(model, event.stage, version, production, rollback)):
             if check.name == "beat_production":

@@ -109,8 +109,7 @@ def _baseline(blobs: git.BlobReader, reader: "_IncrementalReader", commit: str, 
 def _walk(blobs: git.BlobReader, reader: "_IncrementalReader", relative: str, commits: list[tuple[str, int]],
           previous: dict | None, since: str | None) -> Walk:
     changes, warnings = [], []
-    for sha, date in commits:
-        found = blobs.read(sha, relative)
+    for (sha, date), found in zip(commits, blobs.read_many([sha for sha, _ in commits], relative)):
         if found is None:
             continue
         try:
@@ -122,24 +121,41 @@ def _walk(blobs: git.BlobReader, reader: "_IncrementalReader", relative: str, co
         if changed is None or previous is None:
             events, _ = diff(previous, state)
         else:  # the other models' blocks are the same text, so the same data: no events there
-            events, _ = diff(_only(previous, changed), _only(state, changed))
+            events, _ = diff(*_changed_parts(previous, state, changed))
         changes.append(RegistryCommit(sha, date, tuple(events)))
         previous = state
     return Walk(changes, previous, warnings, since)
 
 
-def _only(state: dict, names: set) -> dict:
-    models = state.get("models")
-    models = models if isinstance(models, dict) else {}
-    return {"models": {name: models[name] for name in models if name in names}}
+def _changed_parts(old: dict, new: dict, names: set) -> tuple[dict, dict]:
+    """The changed models of two states, each with only the versions whose records changed.
+
+    An unchanged piece of text is parsed once and its record reused, so an unchanged version is the
+    very same object in both states and can make no event (diff() compares versions one by one).
+    """
+    old_models, new_models = old.get("models"), new.get("models")
+    old_models = old_models if isinstance(old_models, dict) else {}
+    new_models = new_models if isinstance(new_models, dict) else {}
+    before, after = {}, {}
+    for name in names:
+        a, b = old_models.get(name), new_models.get(name)
+        va = a.get("versions") if isinstance(a, dict) else None
+        vb = b.get("versions") if isinstance(b, dict) else None
+        if isinstance(va, dict) and isinstance(vb, dict):
+            keys = [k for k in vb if va.get(k) is not vb[k]] + [k for k in va if k not in vb]
+            a = {**a, "versions": {k: va[k] for k in keys if k in va}}
+            b = {**b, "versions": {k: vb[k] for k in keys if k in vb}}
+        if name in old_models:
+            before[name] = a
+        if name in new_models:
+            after[name] = b
+    return {"models": before}, {"models": after}
 
 
 # ---- incremental parsing: one block per model ----
 
-_MODELS_LINE = re.compile(r"^models:[ ]*(?:#[^\n]*)?$", re.M)
-_TOP_LEVEL = re.compile(r"\n[^ \n#]")  # a content line at column 0
-_INDENT_ONE = re.compile(r"\n [^ \n#]")
-_INDENT_TWO = re.compile(r"\n  [^ \n#]")
+_MODELS_LINE = re.compile(r"models:[ ]*(?:#[^\n]*)?(?=\n|\Z)")
+_SHALLOW = re.compile(r"\n {0,2}[^ \n#]")
 _FIRST_CONTENT = re.compile(r"\n *[^ \n#]")
 _MODEL_KEY = re.compile(r"\n  [a-z0-9](?:[a-z0-9-]*[a-z0-9])?:(?=[ \n]|\Z)")
 
@@ -153,40 +169,91 @@ def split(text: str) -> tuple[str, list[str]] | None:
     `models:` once at column 0, then only `  NAME:` lines at indentation 2 until the next top-level line."""
     if "\r" in text or "\t" in text or text.startswith("\ufeff"):
         return None
-    lines = list(_MODELS_LINE.finditer(text))
-    if len(lines) != 1:
-        return None
-    start = lines[0].end() + 1  # just past the newline of the models: line
+    at = 0 if text.startswith("models:") else text.find("\nmodels:") + 1
+    line = _MODELS_LINE.match(text, at) if at or text.startswith("models:") else None
+    if line is None or text.find("\nmodels:", line.end()) != -1:
+        return None  # no models: line, or a second one (the whole parse names the duplicate)
+    start = line.end() + 1  # just past the newline of the models: line
     if start > len(text):
         return text, []
-    top = _TOP_LEVEL.search(text, start - 1)
-    end = top.start() + 1 if top else len(text)
-    if _INDENT_ONE.search(text, start - 1, end):
-        return None
-    keys = [match.start() for match in _INDENT_TWO.finditer(text, start - 1, end)]
+    keys, end = [], len(text)
+    for match in _SHALLOW.finditer(text, start - 1):  # content lines indented 0, 1 or 2, in one pass
+        indent = match.end() - match.start() - 2
+        if indent == 0:
+            end = match.start() + 1
+            break
+        if indent == 1 or not _MODEL_KEY.match(text, match.start()):
+            return None
+        keys.append(match.start())
     first = _FIRST_CONTENT.search(text, start - 1, end)
     if first is not None and (not keys or first.start() != keys[0]):
         return None
-    for at in keys:
-        if not _MODEL_KEY.match(text, at):
-            return None
     bounds = [at + 1 for at in keys] + [end]
     blocks = [text[bounds[i]:bounds[i + 1]] for i in range(len(keys))]
     return text[:start] + text[end:], blocks
 
 
+_FIELD = re.compile(r"\n    (versions|history):[ ]*(?:#[^\n]*)?(?=\n|\Z)")
+_MODEL_END = re.compile(r"\n {0,4}[^ \n#]")  # a content line indented 4 or less
+_INDENT_FIVE = re.compile(r"\n {5}[^ \n#]")
+_INDENT_SIX = re.compile(r"\n {6}[^ \n#]")
+_CHILD = {"versions": re.compile(r"\n {6}[A-Za-z0-9][A-Za-z0-9._-]*:(?=[ \n]|\Z)"), "history": re.compile(r"\n {6}- ")}
+_WRAP = {"versions": "models:\n  m:\n    versions:\n", "history": "models:\n  m:\n    history:\n"}
+
+
+def split_model(block: str) -> tuple[str, dict[str, list[str]]] | None:
+    """A model block without the bodies of `versions:` and `history:`, and those bodies cut into one piece
+    per version and per history entry; None when the block is not laid out the simple way."""
+    first = block.find("\n")
+    if first == -1 or block[block.index(":") + 1:first].strip(" ").split("#")[0].strip():
+        return None  # the model's value is on its key line (flow style): parse it whole
+    pieces: dict[str, list[str]] = {}
+    cuts = []
+    for match in _FIELD.finditer(block, first):
+        field_name = match.group(1)
+        if field_name in pieces:
+            return None
+        start = match.end() + 1
+        if start > len(block):
+            continue
+        end_match = _MODEL_END.search(block, start - 1)
+        end = end_match.start() + 1 if end_match else len(block)
+        children = [m.start() for m in _INDENT_SIX.finditer(block, start - 1, end)]
+        if not children:
+            continue  # nothing under it (or only comments): leave it to the model's own parse
+        content = _FIRST_CONTENT.search(block, start - 1, end)
+        if _INDENT_FIVE.search(block, start - 1, end) or content is None or content.start() != children[0]:
+            return None
+        pattern = _CHILD[field_name]
+        if not all(pattern.match(block, at) for at in children):
+            return None
+        bounds = [at + 1 for at in children] + [end]
+        pieces[field_name] = [block[bounds[i]:bounds[i + 1]] for i in range(len(children))]
+        cuts.append((start, end))
+    rest, at = [], 0
+    for start, end in cuts:
+        rest.append(block[at:start])
+        at = end
+    rest.append(block[at:])
+    return "".join(rest), pieces
+
+
 class _IncrementalReader:
-    """Parses registry texts one after another, re-parsing only the model blocks that changed."""
+    """Parses registry texts one after another, re-parsing only the model blocks that changed.
+
+    Within a changed model block, only the versions and history entries that are new are parsed.
+    """
 
     def __init__(self):
         self._blocks: dict[str, tuple[object, dict]] | None = None  # block text -> (model name, data)
         self._rest: tuple[str, dict] | None = None
+        self._pieces: dict[str, dict[str, object]] = {}  # model key -> piece text -> parsed piece
 
     def prime(self, text: str, state: dict) -> None:
         """Remember a text whose parsed data the caller already has."""
         cut = split(text)
         models = state.get("models") if isinstance(state, dict) else None
-        self._blocks, self._rest = None, None
+        self._blocks, self._rest, self._pieces = None, None, {}
         if cut is None or not isinstance(models, dict):
             return
         rest, blocks = cut
@@ -202,7 +269,7 @@ class _IncrementalReader:
         try:
             state, blocks, rest, changed = self._read(text, label)
         except (_Split, ModelregError):
-            self._blocks, self._rest = None, None
+            self._blocks, self._rest, self._pieces = None, None, {}
             state, _ = parse(text, label)  # raises with the whole file's own message
             return state, None
         previous = self._blocks
@@ -226,11 +293,7 @@ class _IncrementalReader:
         for block in block_texts:
             known = old.get(block)
             if known is None:
-                data, _ = yamlread.load("models:\n" + block, label)
-                inner = data.get("models") if isinstance(data, dict) and len(data) == 1 else None
-                if not isinstance(inner, dict) or len(inner) != 1:
-                    raise _Split
-                known = next(iter(inner.items()))
+                known = self._model(block, label)
                 changed.add(known[0])
             name, model = known
             if name in models:
@@ -238,7 +301,65 @@ class _IncrementalReader:
             blocks[block] = known
             models[name] = model
         if not block_texts:
-            state = dict(rest)
-            return state, {}, (rest_text, rest), changed
+            return dict(rest), {}, (rest_text, rest), changed
         state = {key: (models if key == "models" else value) for key, value in rest.items()}
         return state, blocks, (rest_text, rest), changed
+
+    def _model(self, block: str, label: str) -> tuple[object, dict]:
+        key = block[2:block.index(":")]
+        cut = split_model(block)
+        if cut is None:
+            data, _ = yamlread.load("models:\n" + block, label)
+            self._pieces.pop(key, None)
+            return _single(data)
+        rest_text, pieces = cut
+        old = self._pieces.get(key, {})
+        cache: dict[str, object] = {}
+        name, model = _single(self._piece(old, cache, rest_text, "models:\n" + rest_text, label))
+        if not isinstance(model, dict):
+            raise _Split
+        model = dict(model)
+        for field_name, texts in pieces.items():
+            if model.get(field_name, 0) is not None:
+                raise _Split
+            values = []
+            for text in texts:
+                data = self._piece(old, cache, text, _WRAP[field_name] + text, label)
+                inner = _single(data)[1]
+                inner = inner.get(field_name) if isinstance(inner, dict) and len(inner) == 1 else None
+                if field_name == "history":
+                    if not isinstance(inner, list) or len(inner) != 1:
+                        raise _Split
+                    values.append(inner[0])
+                else:
+                    if not isinstance(inner, dict) or len(inner) != 1:
+                        raise _Split
+                    values.append(next(iter(inner.items())))
+            if field_name == "history":
+                model[field_name] = values
+            else:
+                keys = [k for k, _ in values]
+                if len(set(keys)) != len(keys):
+                    raise _Split
+                model[field_name] = dict(values)
+        self._pieces[key] = cache
+        return name, model
+
+    @staticmethod
+    def _piece(old: dict, cache: dict, text: str, document: str, label: str):
+        if text in old:
+            value = old[text]
+        elif text in cache:
+            value = cache[text]
+        else:
+            value, _ = yamlread.load(document, label)
+        cache[text] = value
+        return value
+
+
+def _single(data) -> tuple[object, object]:
+    """The one model of a parsed `models:` piece."""
+    inner = data.get("models") if isinstance(data, dict) and len(data) == 1 else None
+    if not isinstance(inner, dict) or len(inner) != 1:
+        raise _Split
+    return next(iter(inner.items()))

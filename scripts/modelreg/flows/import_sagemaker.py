@@ -172,7 +172,9 @@ def _import_group(root: Path, new: dict, group: str, name: str, group_info: dict
             if status == APPROVED:
                 approved.append((number, version))
             continue
-        with tempfile.TemporaryDirectory(prefix=".modelreg-import-", dir=root) as work:
+        scratch = root / ".dvc" / "tmp"  # DVC's own ignored scratch space, on the repository's file system
+        scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="modelreg-import-", dir=scratch) as work:
             fetched, folder = _fetch(package, storage, Path(work))
             if existing:
                 path = existing.path

@@ -46,7 +46,8 @@ def register(name: str, *, version: str | None = None, bump: str | None = None, 
     params: dict[str, Any] = {}
     for values in (lock.params.values() if lock else ()):
         params.update(values)
-    record: dict[str, Any] = {"md5": out.md5, "size": out.size if out.size is not None else 0,
+    sha256 = _identity(root, path, out.md5)
+    record: dict[str, Any] = {"md5": out.md5, "sha256": sha256, "size": out.size if out.size is not None else 0,
                               "commit": git.head_commit(root), "created": transitions.now(),
                               "author": git.user(root)}
     if metrics:
@@ -85,6 +86,21 @@ def register(name: str, *, version: str | None = None, bump: str | None = None, 
     if outcome.commit:
         result["commit_sha"] = outcome.commit
     return result
+
+
+def _identity(root: Path, path: str, md5: str) -> str:
+    """The artifact's sha256, from the workspace bytes DVC recorded (a file's md5 is checked against DVC's)."""
+    from ..adapters import dvc
+
+    target = root / path
+    if not target.exists():
+        raise ModelregError(f"{path} is not in the workspace: run dvc checkout (or dvc pull) so modelreg can hash "
+                            "the bytes it registers")
+    sha256, md5_here = dvc.local_sha256(target)
+    if md5_here is not None and md5_here != md5:
+        raise ModelregError(f"{path} in the workspace (md5 {md5_here}) is not what DVC recorded ({md5}); run "
+                            "dvc checkout or dvc repro, then register")
+    return sha256
 
 
 def _refuse_unless_committed(root: Path, out, path: str) -> None:

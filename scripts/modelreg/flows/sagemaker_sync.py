@@ -88,7 +88,8 @@ class Change:
 class Report:
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    writes: int = 0
+    writes: int = 0  # SageMaker write calls and S3 uploads made
+    uploads: int = 0
     dry_run: bool = False
 
     @property
@@ -183,10 +184,9 @@ def _number(package: dict) -> str:
     return str(package.get("ModelPackageVersion") or package.get("ModelPackageArn", "?").rsplit("/", 1)[-1])
 
 
-def plan_model(name: str, wanted: list[Wanted], packages: list[dict]) -> tuple[list[Step], list[str]]:
+def plan_model(name: str, wanted: list[Wanted], packages: list[dict]) -> list[Step]:
     """The writes that make a group's packages mirror `wanted`; the demotions first, the approval last."""
     steps: list[Step] = []
-    notes: list[str] = []
     by_arn = {p["ModelPackageArn"]: p for p in packages}
     by_version: dict[str, list[dict]] = {}
     for package in packages:
@@ -231,7 +231,7 @@ def plan_model(name: str, wanted: list[Wanted], packages: list[dict]) -> tuple[l
                           description="modelreg: not in the registry; approvals are pull requests", metadata=meta,
                           drift=True))
     steps.sort(key=lambda step: step.status == APPROVED)  # stable: leaving Approved before becoming Approved
-    return steps, notes
+    return steps
 
 
 def _update(name: str, want: Wanted, package: dict) -> list[Step]:
@@ -370,28 +370,24 @@ def sync(loaded: Loaded, names: list[str] | None = None, *, dry_run: bool = Fals
     except ModelregError as error:
         facts = {}
         report.notes.append(f"no release tags read ({error.problems[0].message}); PRs and approvers are left out")
-    uploads = 0
     try:
         for model in chosen:
-            uploads += _sync_model(loaded.repo, model, settings.models[model.name], store, client, facts, report,
-                                   dry_run, say)
+            _sync_model(loaded.repo, model, settings.models[model.name], store, client, facts, report, dry_run, say)
     except ModelregError as error:
-        done = len(client.writes) + uploads
+        done = len(client.writes) + report.uploads
         raise ModelregError(f"{error.problems[0].message}; {done} change(s) were made before the failure; run "
                             "`modelreg sagemaker sync` again to finish: it only does what is missing") from None
     finally:
-        report.writes = len(client.writes) + uploads
+        report.writes = len(client.writes) + report.uploads
     return report
 
 
 def _sync_model(root: Path, model: Model, settings, store, client, facts: dict, report: Report, dry_run: bool,
-                say: Callable[[str], None]) -> int:
+                say: Callable[[str], None]) -> None:
     wanted = wanted_versions(model, settings, store, facts)
     group = client.group(settings.group)
     packages = client.packages(settings.group) if group is not None else []
-    steps, notes = plan_model(model.name, wanted, packages)
-    report.notes += notes
-    uploads = 0
+    steps = plan_model(model.name, wanted, packages)
     would = "would be " if dry_run else ""
     for step in steps:
         if step.kind == "create":
@@ -403,7 +399,7 @@ def _sync_model(root: Path, model: Model, settings, store, client, facts: dict, 
                                     "the bytes; run the sync after it)")
                 continue
             if uploaded:
-                uploads += 1
+                report.uploads += 1
                 _record(report, model.name, f"{model.name} {want.version}: uploaded {want.url}", False, say)
             if group is None:
                 if not dry_run:
@@ -424,7 +420,6 @@ def _sync_model(root: Path, model: Model, settings, store, client, facts: dict, 
             if not dry_run:
                 client.update_package(step.arn, step.status, step.description, step.metadata, step.remove)
             _record(report, model.name, step.text + (" (dry run)" if dry_run else ""), step.drift, say)
-    return uploads
 
 
 def _record(report: Report, model: str, text: str, drift: bool, say: Callable[[str], None]) -> None:

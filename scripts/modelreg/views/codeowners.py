@@ -38,7 +38,7 @@ def codeowners_text(registry: Registry, registry_path: str = "models/registry.ya
         everyone += [o for o in owners if o not in everyone]
         if owners:
             lines.append(f"{_pattern(model.path)} {' '.join(owners)}")
-            lines.append(f"{_pattern(model.path + '.dvc')} {' '.join(owners)}")
+            lines.append(f"{_pattern(model.path.strip('/') + '.dvc')} {' '.join(owners)}")
     head = [f"/{registry_path} {' '.join(everyone)}"] if everyone else []
     keepers = [_handle(o) for o in (maintainers or [])] or everyone
     tail = [f"{pattern} {' '.join(keepers)}" for pattern in MACHINERY] if keepers else []
