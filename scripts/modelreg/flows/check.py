@@ -141,11 +141,18 @@ def run(root: Path, relative: str, base: str, *, head: str | None = None, pr: Pu
     added = [e for e in result.events if e.kind == VERSION_REGISTERED]
     if added and not result.problems:
         result.problems += verify.dvc_records(loaded, root, result.events, revision=head)
+        result.problems += verify.sha256_recorded(loaded, {(e.model, e.version) for e in added})
         if check_remote:
             result.problems += verify.remote_presence(loaded, root, "candidates",
                                                       {(e.model, e.version) for e in added})
+            if not result.problems:
+                result.problems += verify.remote_identity(loaded, root, "candidates",
+                                                          {(e.model, e.version) for e in added})
         else:
             result.notes.append("the candidates remote was not checked (--no-remote)")
+    recorded = _sha256_recorded(old, new)
+    if recorded and check_remote and not result.problems:
+        result.problems += verify.remote_identity(loaded, root, "registry", recorded)
     _reproductions(result, old, effective, reproductions, require_reproduction, head)
     touched = git.changed_paths(base, head, root)
     machinery = sorted(p for p in touched if _is_machinery(p))
@@ -167,6 +174,19 @@ def run(root: Path, relative: str, base: str, *, head: str | None = None, pr: Pu
         names = list(dict.fromkeys(touched_versions + previous)) or None
         result.comparisons.append(report.comparison_section(compare(model, names, registry.stage_names)))
     return result
+
+
+def _sha256_recorded(old: dict | None, new: dict) -> set[tuple[str, str]]:
+    """Versions registered before sha256 existed whose sha256 this change records (modelreg sha256)."""
+    found = set()
+    for name, model in (new.get("models") or {}).items():
+        before = ((old or {}).get("models") or {}).get(name) if isinstance(old, dict) else None
+        for version, record in ((model or {}).get("versions") or {}).items() if isinstance(model, dict) else ():
+            earlier = ((before or {}).get("versions") or {}).get(version) if isinstance(before, dict) else None
+            if isinstance(earlier, dict) and isinstance(record, dict) and not earlier.get("sha256") \
+                    and record.get("sha256"):
+                found.add((name, version))
+    return found
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

@@ -81,3 +81,50 @@ def remote_presence(loaded, root: Path, remote: str, only: set[tuple[str, str]] 
             problems.append(Problem(loaded.display, line, column, dotted(where[md5]), message,
                                     "push it: dvc push -r " + remote))
     return problems
+
+
+def sha256_recorded(loaded, versions: set[tuple[str, str]]) -> list[Problem]:
+    """New versions must record their sha256 identity (md5 alone can be collided)."""
+    from ..core.positions import locate
+    from ..core.registry import Registry
+
+    registry = Registry(loaded.data)
+    problems = []
+    for name, version_name in sorted(versions):
+        version = registry.model(name).version(version_name)
+        if version is not None and not version.sha256:
+            path = ("models", name, "versions", version_name)
+            line, column = locate(loaded.root, path) or (None, None)
+            problems.append(Problem(loaded.display, line, column, dotted(path), "no sha256 recorded",
+                                    "register it with modelreg register, which records the artifact's sha256"))
+    return problems
+
+
+def remote_identity(loaded, root: Path, remote: str, versions: set[tuple[str, str]]) -> list[Problem]:
+    """The bytes in `remote` under each version's md5 have the sha256 the registry records.
+
+    Downloads each artifact once (md5 verified on the way); an md5 collision shows up here.
+    """
+    from ..adapters import dvc
+    from ..core.positions import locate
+    from ..core.problems import ModelregError
+    from ..core.registry import Registry
+
+    registry = Registry(loaded.data)
+    problems = []
+    for name, version_name in sorted(versions):
+        version = registry.model(name).version(version_name)
+        if version is None or not version.sha256:
+            continue
+        path = ("models", name, "versions", version_name, "sha256")
+        line, column = locate(loaded.root, path) or (None, None)
+        try:
+            actual = dvc.digest(root, version.md5, remote, version.size)
+        except ModelregError as error:
+            problems.append(Problem(loaded.display, line, column, dotted(path), error.problems[0].message))
+            continue
+        if actual != version.sha256:
+            problems.append(Problem(loaded.display, line, column, dotted(path),
+                                    f"the bytes under md5 {version.md5} in '{remote}' have sha256 {actual}, not the "
+                                    f"recorded {version.sha256}", "these are not the bytes that were registered"))
+    return problems
