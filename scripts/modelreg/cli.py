@@ -18,6 +18,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="modelreg", description="A model registry that lives in a Git repository.",
         epilog="exit codes: 0 ok, 1 invalid or refused, 2 usage")
     parser.add_argument("--version", action="version", version=f"modelreg {__version__}")
+    parser.add_argument("--registry", metavar="FILE", dest="global_registry",
+                        help="registry file for the command (also accepted after it; default: "
+                             "models/registry.yaml of this repository)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in (only,) if only in COMMANDS else COMMANDS:
         importlib.import_module(f".commands.{name}", __package__).add_parser(sub)
@@ -38,12 +41,34 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout, sys.stderr = out, err
 
 
+def command_of(argv: list[str]) -> str | None:
+    """The subcommand's name: the first argument that is not a global option (or --registry's value)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--registry":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def _main(argv: list[str]) -> int:
-    parser = build_parser(argv[0] if argv else None)
+    parser = build_parser(command_of(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    chosen = getattr(args, "global_registry", None)
+    if chosen is not None:
+        own = getattr(args, "registry", None)
+        if own is not None and own != chosen:
+            parser.error(f"--registry {chosen} before the command and --registry {own} after it disagree; "
+                         "give one")
+        if not hasattr(args, "registry") and args.command not in _TAKES_REGISTRY_OPTION_ELSEWHERE:
+            parser.error(f"{args.command} does not read a registry file; drop --registry")
+        args.registry = chosen
     try:
         return args.run(args) or 0
     except ModelregError as error:
@@ -61,13 +86,14 @@ def _main(argv: list[str]) -> int:
 
 
 _READ_ONLY = {"validate", "resolve", "list", "show", "history", "compare", "schema"}
+_TAKES_REGISTRY_OPTION_ELSEWHERE: set[str] = set()  # commands whose sub-commands carry --registry (none yet)
 
 
 def entry() -> None:
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
-    if _READ_ONLY.intersection(sys.argv[1:2]):
+    if command_of(sys.argv[1:]) in _READ_ONLY:
         # Skip interpreter teardown for commands that only read: freeing a large
         # parsed registry object by object costs more than the lookup itself.
         os._exit(code)

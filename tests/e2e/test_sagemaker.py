@@ -154,11 +154,11 @@ models:
     format: skops
     stages: {{production: v1.1.0, staging: v1.2.0}}
     versions:
-      v1.0.0: {{md5: {v0}, size: {s0}, format: skops, created: '2026-01-01T00:00:00Z', author: alice,
+      v1.0.0: {{md5: {v0}, sha256: {h0}, size: {s0}, format: skops, created: '2026-01-01T00:00:00Z', author: alice,
                archived: replaced by v1.1.0}}
-      v1.1.0: {{md5: {v1}, size: {s1}, format: skops, created: '2026-01-02T00:00:00Z', author: alice,
+      v1.1.0: {{md5: {v1}, sha256: {h1}, size: {s1}, format: skops, created: '2026-01-02T00:00:00Z', author: alice,
                commit: {commit}}}
-      v1.2.0: {{md5: {v2}, size: {s2}, format: skops, created: '2026-01-03T00:00:00Z', author: bob}}
+      v1.2.0: {{md5: {v2}, sha256: {h2}, size: {s2}, format: skops, created: '2026-01-03T00:00:00Z', author: bob}}
     history:
       - {{at: '2026-01-02T00:00:00Z', by: alice, stage: production, version: v1.0.0, previous: null, reason: first}}
       - {{at: '2026-01-03T00:00:00Z', by: alice, stage: production, version: v1.1.0, previous: v1.0.0,
@@ -169,7 +169,7 @@ models:
     format: onnx
     stages: {{production: v1.0.0}}
     versions:
-      v1.0.0: {{md5: {r0}, size: {rs}, format: onnx, created: '2026-01-01T00:00:00Z', author: carol}}
+      v1.0.0: {{md5: {r0}, sha256: {hr}, size: {rs}, format: onnx, created: '2026-01-01T00:00:00Z', author: carol}}
     history:
       - {{at: '2026-01-02T00:00:00Z', by: carol, stage: production, version: v1.0.0, previous: null, reason: first}}
 """
@@ -190,9 +190,10 @@ def mirrored(tmp_path, aws) -> SimpleNamespace:
     root = make_repo(tmp_path / "repo", aws)
     blobs = {key: os.urandom(2048 + i) for i, key in enumerate(("v0", "v1", "v2", "r0"))}
     digests = {key: put_object(aws, data) for key, data in blobs.items()}
+    sha = {key: hashlib.sha256(data).hexdigest() for key, data in blobs.items()}
     (root / "models" / "registry.yaml").write_text(REGISTRY.format(
         commit=COMMIT, s0=len(blobs["v0"]), s1=len(blobs["v1"]), s2=len(blobs["v2"]), rs=len(blobs["r0"]),
-        **digests))
+        h0=sha["v0"], h1=sha["v1"], h2=sha["v2"], hr=sha["r0"], **digests))
     (root / "models" / "sagemaker.yaml").write_text(f"""\
 group_prefix: {aws.prefix}
 defaults:
@@ -212,7 +213,7 @@ models:
                                "approvers": ["alice", "bob"]})
     tag(root, "churn#production#2", {"event": "stage_assigned", "model": "churn", "version": "v1.1.0",
                                      "stage": "production", "pr": 8, "approvers": ["carol"], "history_index": 1})
-    return SimpleNamespace(root=root, blobs=blobs, digests=digests, head=git("rev-parse", "HEAD", cwd=root).strip())
+    return SimpleNamespace(root=root, blobs=blobs, digests=digests, sha256=sha, head=git("rev-parse", "HEAD", cwd=root).strip())
 
 
 def packages(aws, group: str) -> dict[str, dict]:
@@ -253,6 +254,7 @@ def test_sync_mirrors_the_registry_and_a_rerun_writes_nothing(cli, aws, mirrored
     assert production["InferenceSpecification"]["SupportedContentTypes"] == ["text/csv"]
     assert production["MetadataProperties"]["CommitId"] == COMMIT
     meta = production["CustomerMetadataProperties"]
+    assert meta["modelreg_sha256"] == mirrored.sha256["v1"]
     assert meta["modelreg_md5"] == digest and meta["modelreg_pr"] == "7" and meta["modelreg_approvers"] == "alice bob"
     assert meta["modelreg_registry_commit"] == mirrored.head and meta["modelreg_production_pr"] == "8"
     assert meta["modelreg_production_approvers"] == "carol" and meta["modelreg_stages"] == "production"
@@ -402,6 +404,7 @@ def test_import_a_group_then_mirror_it_without_new_packages(cli, aws, tmp_path, 
     v1, v2, v3 = (model["versions"][f"v{n}.0.0"] for n in (1, 2, 3))
     assert v1["archived"] == f"Rejected in SageMaker (package 1 of {group})" and "archived" not in v3
     assert v2["metrics"] == {"auc": 0.91, "recall": 0.8} and v2["commit"] == COMMIT
+    assert all(len(v["sha256"]) == 64 for v in (v1, v2, v3))
     assert v2["notes"].startswith("Imported from SageMaker model package arn:aws:sagemaker:")
     assert v2["notes"].endswith("training job 2")
     assert (root / "models" / "fraud" / "code" / "inference.py").is_file()  # the last one imported is in place

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from conftest import SAMPLE
 from serving_support import Client, running
 
@@ -76,9 +75,9 @@ def served(client) -> str:
                                      "unprintable", "KeyError"])
 def test_a_registry_that_breaks_the_reader_degrades_and_a_later_promotion_still_applies(following, monkeypatch,
                                                                                          breaker):
-    import modelreg.serving.models as models
+    from modelreg.serving import models
 
-    path, table, follower, client = following
+    path, _, follower, client = following
     assert served(client) == "v1.2.0" and client.get("/healthz").json()["status"] == "ok"
     if breaker != "nested-brackets":  # whatever the YAML reader does with it, resolve itself may throw anything
         real = models.resolve
@@ -90,7 +89,7 @@ def test_a_registry_that_breaks_the_reader_degrades_and_a_later_promotion_still_
     path.write_text(NESTED)
     health = wait(lambda: (h := client.get("/healthz").json())["status"] == "degraded" and h, "degraded")
     assert health["models"][MODEL]["version"] == "v1.2.0"  # the old version keeps serving
-    assert health["models"][MODEL]["last_error"].startswith(f"cannot ")
+    assert health["models"][MODEL]["last_error"].startswith("cannot ")
     assert health["follower"]["running"] and health["follower"]["errors"] >= 1
     metrics = client.get("/metrics").text
     assert f'modelreg_last_update_failed{{model="{MODEL}"}} 1.0' in metrics
@@ -110,16 +109,16 @@ def test_a_registry_that_breaks_the_reader_degrades_and_a_later_promotion_still_
 
 
 def test_the_nested_text_is_reported_with_its_error(following):
-    path, table, follower, client = following
+    path, _, _, client = following
     path.write_text(NESTED)
     health = wait(lambda: (h := client.get("/healthz").json())["status"] == "degraded" and h, "degraded")
     error = health["models"][MODEL]["last_error"]
-    assert error.startswith(f"cannot ") and len(error) < 1100  # the reader's complaint, whatever it is
+    assert error.startswith("cannot ") and len(error) < 1100  # the reader's complaint, whatever it is
     assert "\n" not in error
 
 
 def test_a_failure_is_retried_on_the_next_poll_though_the_source_has_not_changed(monkeypatch):
-    import modelreg.serving.models as models
+    from modelreg.serving import models
     from modelreg.serving.models import Follower, ModelTable
 
     class Fixed:

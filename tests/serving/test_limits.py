@@ -8,7 +8,6 @@ import time
 
 import httpx
 import pytest
-
 from conftest import SAMPLE
 from serving_support import Client, running
 
@@ -88,7 +87,7 @@ def test_a_configured_limit(serve):
     ("1" + "0" * 400, "row 1, column 2: the integer is too large"),
 ])
 def test_feature_values_that_are_not_finite_numbers_are_refused(serve, value, words):
-    body = '{"rows": [[1, 2, 3, 4], [1, 2, %s, 4]]}' % value
+    body = f'{{"rows": [[1, 2, 3, 4], [1, 2, {value}, 4]]}}'
     with serve() as url, Client(url) as client:
         response = predict(client, body)
         assert response.status_code == 422 and response.json()["detail"].startswith(words), response.text

@@ -9,7 +9,6 @@ import pickle
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE
 
 MODEL = "churn-classifier"
@@ -59,7 +58,6 @@ def test_load_verified_refuses_pickle_without_opt_in(trap, fmt):
 
 def test_load_verified_loads_pickle_and_joblib_with_opt_in(tmp_path):
     import joblib
-
     from modelreg.flows.artifacts import load_verified
 
     pickled, dumped = tmp_path / "a.pkl", tmp_path / "b.joblib"
@@ -81,7 +79,7 @@ def test_the_registry_format_is_followed_not_the_suffix(trap, skops_model, tmp_p
     renamed = tmp_path / "renamed.pkl"  # a skops file under a pickle suffix, recorded as skops
     renamed.write_bytes(skops_model.read_bytes())
     assert load_verified(renamed, "skops").predict([[3.0]]).tolist() == [1]
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - whatever skops says about a file that is not one
         load_verified(path, "skops")  # a pickle recorded as skops is read as skops: it fails, nothing runs
     assert not marker.exists()
     with pytest.raises(ModelregError, match="not one modelreg loads"):
@@ -98,7 +96,7 @@ def test_skops_is_unaffected(skops_model):
 
 def test_modelreg_load_refuses_a_pickle_version_before_fetching_it(registry_file, monkeypatch, trap, skops_model):
     import modelreg
-    import modelreg.flows.artifacts as artifacts
+    from modelreg.flows import artifacts
 
     fetched = []
     monkeypatch.setattr(artifacts, "cached_artifact", lambda root, answer, remote="registry":
@@ -123,7 +121,7 @@ def test_modelreg_load_refuses_a_pickle_version_before_fetching_it(registry_file
 
 
 def test_the_servers_loader_refuses_pickle_unless_allowed(registry_file, monkeypatch, tmp_path):
-    import modelreg.flows.artifacts as artifacts
+    from modelreg.flows import artifacts
     from modelreg.serving.models import ModelTable, artifact_loader
 
     model = tmp_path / "served.pkl"
@@ -138,7 +136,7 @@ def test_the_servers_loader_refuses_pickle_unless_allowed(registry_file, monkeyp
 
 
 def test_deploy_refuses_pickle_unless_allowed(registry_file, monkeypatch, cli):
-    import modelreg.flows.deploy as deploy
+    from modelreg.flows import deploy
 
     pulled = []
 
@@ -154,3 +152,27 @@ def test_deploy_refuses_pickle_unless_allowed(registry_file, monkeypatch, cli):
     assert code == 1 and REFUSAL in err and pulled == []
     code, out, err = cli("deploy", "--model", MODEL, "--allow-pickle", cwd=root)
     assert code == 0 and f"deployed {MODEL} v1.2.0" in out and pulled == ["v1.2.0"]
+
+
+def test_the_cache_is_reverified_with_the_recorded_sha256(monkeypatch, tmp_path):
+    import hashlib
+
+    from modelreg.adapters import dvc
+    from modelreg.core.lookup import Resolved
+    from modelreg.flows.artifacts import cached_artifact
+
+    data = b"model bytes"
+    md5, sha256 = hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()
+    cached = tmp_path / ".modelreg-cache" / "artifacts" / md5 / "model.skops"  # MODELREG_CACHE (conftest)
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(data)
+    pulls = []
+    monkeypatch.setattr(dvc, "pull", lambda root, md5, target, **kwargs: pulls.append(kwargs) or target)
+
+    def answer(recorded):
+        return Resolved(MODEL, "v1.0.0", md5, len(data), "models/m/model.skops", "skops", (), recorded)
+
+    assert cached_artifact(tmp_path, answer(sha256)) == cached and pulls == []  # both digests match: used
+    assert cached_artifact(tmp_path, answer(None)) == cached and pulls == []  # no sha256 recorded: md5 alone
+    cached_artifact(tmp_path, answer("0" * 64))  # md5 matches, sha256 does not: fetched and verified again
+    assert pulls == [{"remote": "registry", "size": len(data), "sha256": "0" * 64}]

@@ -368,3 +368,29 @@ def local_sha256(path: Path) -> tuple[str, str | None]:
         files = [(f.relative_to(path).as_posix(), file_digests(f)[0]) for f in sorted(path.rglob("*")) if f.is_file()]
         return folder_sha256(files), None
     return file_digests(path)
+
+
+SIDE_FOLDER = "modelreg"  # beside DVC's files/ in a remote: signatures and other per-artifact records
+
+
+def put_side_file(root: Path, remote: str, name: str, data: bytes) -> None:
+    """Store a small file (a signature bundle) in `remote` under modelreg/NAME."""
+    odb = remote_odb(root, remote)
+    path = odb.fs.join(odb.fs.parent(odb.fs.parent(odb.path)), SIDE_FOLDER, name)  # beside files/md5
+    try:
+        odb.fs.makedirs(odb.fs.parent(path), exist_ok=True)
+        odb.fs.pipe_file(path, data)
+    except _errors() as error:
+        raise ModelregError(f"could not store {name} in DVC remote '{remote}': {_describe(error)}") from None
+
+
+def get_side_file(root: Path, remote: str, name: str) -> bytes | None:
+    """The file modelreg/NAME of `remote`, or None when it is not there."""
+    odb = remote_odb(root, remote)
+    path = odb.fs.join(odb.fs.parent(odb.fs.parent(odb.path)), SIDE_FOLDER, name)
+    try:
+        if not odb.fs.exists(path):
+            return None
+        return odb.fs.cat_file(path)
+    except _errors() as error:
+        raise ModelregError(f"could not read {name} from DVC remote '{remote}': {_describe(error)}") from None

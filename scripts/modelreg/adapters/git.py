@@ -312,7 +312,8 @@ def first_parent_changes_until(path: str, stop: set[str], cwd: Path | str | None
     error = process.stderr.read() if process.stderr else ""
     code = process.wait()
     if not found and code != 0:
-        if "does not have any commits" in error or "bad default revision" in error or "unknown revision" in error:
+        if any(text in error for text in ("does not have any commits", "bad default revision", "bad revision",
+                                          "unknown revision")):
             return [], None  # an empty repository
         raise ModelregError(f"git log --first-parent -- {path} failed: {error.strip()}")
     return commits, found

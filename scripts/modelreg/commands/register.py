@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
                        help="bump the newest version (default: minor; the first version is v1.0.0)")
     parser.add_argument("--notes", help="what changed, for reviewers")
     parser.add_argument("--stage", help="also put the new version into this stage (e.g. staging)")
-    parser.add_argument("--reason", help="reason for --stage (default: the notes)")
+    parser.add_argument("--reason", help="why the new version goes to --stage (required with --stage; kept in history)")
     parser.add_argument("--remote", default="candidates", help="DVC remote to push to (default: candidates)")
     parser.add_argument("--no-push", action="store_true", help="do not push the artifact (tests, dry runs)")
     parser.add_argument("--commit", action="store_true", help="commit registry.yaml and dvc.lock")
@@ -41,9 +41,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"pushed the artifact to DVC remote '{result['pushed_to']}'")
         if result.get("stage"):
             print(f"{result['stage']} -> {result['version']}")
+        if result.get("signature"):
+            from ..core.signature import describe
+
+            print(f"input signature: {describe(result['signature'])}")
+        for note in result.get("signature_notes") or ():
+            print(f"note: {note}", file=sys.stderr)
         if result.get("commit_sha"):
             print(f"committed {result['commit_sha'][:12]}")
-    if result.get("format") in ("pickle", "joblib"):
-        print(f"warning: {result['name']} is saved as {result['format']}; loading it runs code from the file. "
-              "modelreg verifies the md5 first, but skops is the safer format for models", file=sys.stderr)
+    # No pickle warning here: registering reads md5s and hashes bytes, it never loads the model.
+    # Loading is refused where it happens (pull, deploy, serve) unless --allow-pickle.
     return 0

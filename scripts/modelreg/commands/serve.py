@@ -73,8 +73,7 @@ def max_body_bytes(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ..adapters import registry_file
-    from ..adapters import git
+    from ..adapters import git, registry_file
     from ..core.document import parse
     from ..core.registry import Registry
     from ..serving.app import create_app

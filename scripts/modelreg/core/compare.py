@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import gates
+from . import signature as signatures
 from .registry import PRODUCTION, Model, Version, version_key
 
 
@@ -18,6 +19,12 @@ class Comparison:
     gate_results: dict[str, dict[str, list[gates.GateCheck]]] = field(default_factory=dict)
     differing_params: dict[str, dict[str, object]] = field(default_factory=dict)
     data: dict[str, dict | None] = field(default_factory=dict)
+    signatures: dict[str, dict | None] = field(default_factory=dict)  # version -> its input signature
+    signature_changes: dict[str, signatures.SignatureChange] = field(default_factory=dict)  # against the baseline
+
+    @property
+    def has_signatures(self) -> bool:
+        return any(s is not None for s in self.signatures.values())
 
     def delta(self, version: Version, metric: str) -> float | None:
         if self.baseline is None or version.name == self.baseline.name:
@@ -45,6 +52,9 @@ class Comparison:
                 "gates": {stage: [{"gate": c.name, "passed": c.passed, "detail": c.detail} for c in checks]
                           for stage, checks in self.gate_results[v.name].items()},
                 "data": v.data,
+                "signature": self.signatures.get(v.name),
+                "signature_change": self.signature_changes[v.name].as_dict()
+                if v.name in self.signature_changes else None,
             } for v in self.versions],
             "differing_params": self.differing_params,
         }
@@ -87,4 +97,10 @@ def compare(model: Model, names: list[str] | None, stage_names: tuple[str, ...])
         if len({repr(x) for x in values.values()}) > 1:
             result.differing_params[key] = values
     result.data = {v.name: v.data for v in versions}
+    result.signatures = {v.name: signatures.signature_of(model, v) for v in versions}
+    if baseline is not None:
+        for version in versions:
+            if version.name != baseline.name:
+                result.signature_changes[version.name] = signatures.compare(result.signatures.get(baseline.name),
+                                                                            result.signatures[version.name])
     return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .diff import STAGE_ASSIGNED, STAGE_UNASSIGNED, VERSION_ARCHIVED, VERSION_REGISTERED, Event
 
@@ -30,9 +31,9 @@ class ExistingTag:
     date: int  # tagger date, unix seconds
     message: str = ""
 
-    @property
+    @cached_property
     def data(self) -> dict | None:
-        """The JSON message modelreg writes; None for a tag made another way."""
+        """The JSON message modelreg writes; None for a tag made another way (read once per tag)."""
         try:
             data = json.loads(self.message)
         except ValueError:

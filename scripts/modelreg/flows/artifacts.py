@@ -29,7 +29,7 @@ def pull(answer: Resolved, output: Path | None = None, remote: str = "registry",
 
     root = root or registry_file.repo_of(registry_file.find_registry())
     target = output if output is not None else dvc.inside(root, answer.path)  # registry text is untrusted
-    return dvc.pull(root, answer.md5, target, remote=remote, size=answer.size)
+    return dvc.pull(root, answer.md5, target, remote=remote, size=answer.size, sha256=answer.sha256)
 
 
 def _cache_dir() -> Path:
@@ -53,14 +53,23 @@ def load(name: str, stage: str | None = "production", version: str | None = None
 
 
 def cached_artifact(root: Path, answer: Resolved, remote: str = "registry") -> Path:
-    """The artifact in the local cache, keyed by md5: a cached file is re-verified before it is used,
-    anything else (or a directory) is pulled and verified again."""
+    """The artifact in the local cache, keyed by md5: a cached file is re-verified (md5, and sha256 when the
+    registry records it) before it is used, anything else (or a directory) is pulled and verified again."""
     from ..adapters import dvc
 
     target = _cache_dir() / answer.md5 / Path(answer.path).name
-    if answer.md5.endswith(".dir") or not (target.exists() and dvc.md5_file(target) == answer.md5):
-        dvc.pull(root, answer.md5, target, remote=remote, size=answer.size)
+    if answer.md5.endswith(".dir") or not (target.is_file() and _cached_matches(target, answer)):
+        dvc.pull(root, answer.md5, target, remote=remote, size=answer.size, sha256=answer.sha256)
     return target
+
+
+def _cached_matches(target: Path, answer: Resolved) -> bool:
+    from ..adapters import dvc
+
+    if answer.sha256 is None:
+        return dvc.md5_file(target) == answer.md5
+    identity, digest = dvc.local_sha256(target)
+    return digest == answer.md5 and identity == answer.sha256
 
 
 PICKLE_FORMATS = ("pickle", "joblib")

@@ -186,9 +186,11 @@ def _import_group(root: Path, new: dict, group: str, name: str, group_info: dict
                 path = f"models/{name}" if folder else f"models/{name}/{fetched.name}"
             _place(fetched, dvc.inside(root, path))
         out = dvc.add(root, path)
+        sha256, _ = dvc.local_sha256(dvc.inside(root, path))  # the identity the PR check and pulls verify
         if push:
             dvc.push(root, path, "candidates")
-        record: dict = {"md5": out.md5, "size": out.size or 0, "created": _time(package.get("CreationTime")),
+        record: dict = {"md5": out.md5, "sha256": sha256, "size": out.size or 0,
+                        "created": _time(package.get("CreationTime")),
                         "author": (package.get("CreatedBy") or {}).get("UserProfileName") or "sagemaker"}
         commit = str((package.get("MetadataProperties") or {}).get("CommitId") or "")
         if _COMMIT.match(commit):

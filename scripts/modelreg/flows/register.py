@@ -9,7 +9,7 @@ from typing import Any
 from ..adapters import registry_file
 from ..core import transitions
 from ..core.formats import format_for
-from ..core.problems import ModelregError
+from ..core.problems import ModelregError, UsageError
 from ..core.registry import Registry, bump as bump_version
 from . import change
 
@@ -26,6 +26,9 @@ def register(name: str, *, version: str | None = None, bump: str | None = None, 
     """
     from ..adapters import dvcfiles, git
 
+    if stage and (reason is None or not reason.strip()):
+        raise UsageError(f"--reason is required with --stage {stage}: say why {name} goes to {stage}; it is kept "
+                         "in history and shown in review (promote asks the same)")
     loaded = registry_file.load(registry_file.find_registry(str(registry) if registry else None))
     root = loaded.repo
     model = Registry(loaded.data).model(name)
@@ -40,33 +43,33 @@ def register(name: str, *, version: str | None = None, bump: str | None = None, 
     out = dvcfiles.find_out(root, path)
     if out is None:
         raise ModelregError(f"DVC has no record of {path}: run the pipeline (dvc repro) or dvc add it first")
-    _refuse_unless_committed(root, out, path)
-    lock = dvcfiles.read_lock(root).get(out.stage) if out.stage else None
-    metrics = dvcfiles.read_metrics(root, dvcfiles.metrics_files(root, name))
-    params: dict[str, Any] = {}
-    for values in (lock.params.values() if lock else ()):
-        params.update(values)
+    traced = dvcfiles.lineage(dvcfiles.workspace(root), path)
+    _refuse_unless_committed(root, out, path, traced)
+    metrics = dvcfiles.read_metrics(root, dvcfiles.metrics_files(root, name, path=path))
     sha256 = _identity(root, path, out.md5)
     record: dict[str, Any] = {"md5": out.md5, "sha256": sha256, "size": out.size if out.size is not None else 0,
                               "commit": git.head_commit(root), "created": transitions.now(),
                               "author": git.user(root)}
     if metrics:
         record["metrics"] = metrics
-    if params:
-        record["params"] = params
-    data = _data_lineage(root, lock)
-    if data:
-        record["data"] = data
+    if traced.params:
+        record["params"] = traced.params
+    if traced.data:
+        record["data"] = traced.data
+    fields = _model_fields(path, artifact)
+    fmt = (model.format if model else None) or fields.get("format")
+    signature, notes_on_signature = input_signature(root, name, path, fmt)
+    if signature:
+        record["signature"] = signature
     if notes:
         record["notes"] = notes
     current = model.latest_version() if model else None
     name_of_version = version or (bump_version(current, bump or "minor") if current else "v1.0.0")
-    fields = _model_fields(path, artifact)
+
     def step(data: dict) -> dict:
         new = transitions.add_version(data, name, name_of_version, record, fields)
         if stage:
-            new = transitions.set_stage(new, name, stage, name_of_version,
-                                        reason or notes or f"registered {name_of_version}", record["author"])
+            new = transitions.set_stage(new, name, stage, name_of_version, reason or "", record["author"])
         return new
 
     new = change.transition(loaded, step)
@@ -82,7 +85,8 @@ def register(name: str, *, version: str | None = None, bump: str | None = None, 
     outcome = change.apply(loaded, new, intent, mode=change.COMMIT if commit else change.WRITE, before_write=push,
                            also_commit=("dvc.lock",) if (root / "dvc.lock").exists() else ())
     result = {"name": name, "version": name_of_version, **record, "path": path,
-              "format": new["models"][name].get("format"), "pushed_to": remote, "stage": stage}
+              "format": new["models"][name].get("format"), "pushed_to": remote, "stage": stage,
+              "signature_notes": notes_on_signature}
     if outcome.commit:
         result["commit_sha"] = outcome.commit
     return result
@@ -103,40 +107,84 @@ def _identity(root: Path, path: str, md5: str) -> str:
     return sha256
 
 
-def _refuse_unless_committed(root: Path, out, path: str) -> None:
+def _refuse_unless_committed(root: Path, out, path: str, traced=None) -> None:
+    """DVC's record must be up to date, and the code and params of every stage up to the model committed."""
     from ..adapters import dvc, dvcfiles, git
 
     target = out.stage if out.stage else f"{path}.dvc"
     status = dvc.stage_status(root, target)
     if status:
-        changed = "; ".join(f"{stage}: {changes}" for stage, changes in status.items())
-        raise ModelregError(f"DVC's record of {path} is not up to date ({changed}); run dvc repro "
+        raise ModelregError(f"DVC's record of {path} is not up to date ({describe_status(status)}); run dvc repro "
                             f"(or dvc commit) so the registered md5 is the one DVC tracks")
     if not out.stage:
         return
-    lock = dvcfiles.read_lock(root)
-    outputs = dvcfiles.outputs(lock)
-    stage = lock[out.stage]
-    code = [d["path"] for d in stage.deps if d["path"].rstrip("/") not in outputs
-            and not (root / (d["path"] + ".dvc")).exists()]
-    dirty = git.dirty(code + list(stage.params) + ["dvc.yaml"], cwd=root)
+    traced = traced or dvcfiles.lineage(dvcfiles.workspace(root), path)
+    param_files = [f for f in traced.param_files if (root / f).exists()]
+    dirty = git.dirty(list(dict.fromkeys(traced.code + param_files + ["dvc.yaml"])), cwd=root)
     if dirty:
         raise ModelregError(f"the code that trained {path} has uncommitted changes ({', '.join(dirty)}); "
                             "commit them first so the version records the commit that made it")
 
 
-def _data_lineage(root: Path, lock) -> dict | None:
-    """The training data: the first dependency that DVC tracks as data rather than code in git."""
-    if lock is None:
-        return None
-    from ..adapters import dvcfiles
+_CHANGES = {"changed deps": "input", "changed outs": "output", "changed checksum": "checksum"}
 
-    outputs = dvcfiles.outputs(dvcfiles.read_lock(root))
-    for dep in lock.deps:
-        dep_path = dep["path"].rstrip("/")
-        if dep.get("md5") and (dep_path in outputs or (root / (dep_path + ".dvc")).exists()):
-            return {"path": dep_path, "md5": dep["md5"]}
-    return None
+
+def describe_status(status: dict) -> str:
+    """`dvc status` as words: 'train: output models/m.skops modified; prepare: command changed'."""
+    parts = []
+    for stage, changes in (status.items() if isinstance(status, dict) else ()):
+        words = []
+        for change in changes if isinstance(changes, list) else [changes]:
+            if isinstance(change, dict):
+                for kind, paths in change.items():
+                    label = _CHANGES.get(kind, kind.replace("changed ", ""))
+                    if isinstance(paths, dict):
+                        words += [f"{label} {p} {state}" for p, state in paths.items()]
+                    else:
+                        words.append(f"{label} {paths}")
+            else:
+                text = str(change)
+                words.append(text.replace("changed ", "") + " changed" if text.startswith("changed ") else text)
+        parts.append(f"{stage}: {', '.join(words) or 'changed'}")
+    return "; ".join(parts) or "changed"
+
+
+def input_signature(root: Path, name: str, path: str, fmt: str | None) -> tuple[dict | None, list[str]]:
+    """The version's input signature: the feature count (and names) a skops model records, names and
+    dtypes from the sample input beside it (models/NAME/sample.json). Only skops is loaded, with only
+    scikit-learn, NumPy and SciPy types trusted; pickle and joblib are never loaded here."""
+    import json
+
+    from ..core import signature
+
+    notes: list[str] = []
+    names, rows = None, []
+    for sample in dict.fromkeys((root / "models" / name / "sample.json", (root / path).parent / "sample.json")):
+        if sample.is_file():
+            try:
+                names, rows = signature.from_sample(json.loads(sample.read_text("utf-8")))
+            except (ValueError, UnicodeDecodeError) as error:
+                notes.append(f"{sample.relative_to(root)} is not JSON ({error}); not used for the signature")
+            break
+    features, model_names = None, None
+    target = root / path
+    if fmt == "skops" and target.is_file():
+        from .artifacts import load_verified
+
+        try:
+            loaded = load_verified(target, "skops")
+        except Exception as error:  # a model the trusted types cannot load still registers, without a count
+            notes.append(f"the model was not loaded to read its features ({str(error)[:200]})")
+        else:
+            count = getattr(loaded, "n_features_in_", None)
+            try:
+                features = int(count) if count is not None and not isinstance(count, bool) else None
+            except (TypeError, ValueError):
+                features = None
+            found = getattr(loaded, "feature_names_in_", None)
+            model_names = [str(n) for n in found] if found is not None else None
+    built, more = signature.build(features=features, names=model_names or names, rows=rows)
+    return built, notes + more
 
 
 def _model_fields(path: str, artifact: dict | None) -> dict:

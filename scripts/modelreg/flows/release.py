@@ -37,6 +37,7 @@ class Released:
     warnings: list[str] = field(default_factory=list)
     notified: int = 0
     notify_failures: list[str] = field(default_factory=list)
+    since: str | None = None  # the history was read after this release commit (None: all of it)
 
     def summary(self) -> str:
         lines = ["## modelreg release", ""]
@@ -76,7 +77,7 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
         raise ModelregError(f"{relative} has no history on this branch; nothing to release")
     if state is None:
         state = _revalidate(None, relative, notify_urls)
-    result.warnings = walked.warnings
+    result.warnings, result.since = walked.warnings, walked.since
     registry = Registry(state)
     registered = {(m.name, v) for m in registry.models() for v in m.versions}
     plan = tags.plan(walked.changes, existing, registered)

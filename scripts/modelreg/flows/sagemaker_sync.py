@@ -54,6 +54,7 @@ class Wanted:
     description: str  # the approval description sent with a status change
     metadata: dict[str, str]
     md5: str
+    sha256: str | None
     size: int
     url: str  # ModelDataUrl
     tarball: bool
@@ -159,7 +160,7 @@ def metadata_for(model: Model, version: Version, status: str, facts: dict) -> di
     values: dict[str, object] = {
         MODEL_KEY: model.name, VERSION_KEY: version.name, STATUS_KEY: status,
         "modelreg_md5": version.md5, "modelreg_size": version.size,
-        "modelreg_sha256": (model.raw.get("versions") or {}).get(version.name, {}).get("sha256"),
+        "modelreg_sha256": version.sha256,
         "modelreg_commit": version.commit,
         "modelreg_stages": " ".join(model.stages_of(version.name)),
         "modelreg_registry_commit": fact.get("registry_commit"),
@@ -317,7 +318,8 @@ def _ensure_bytes(root: Path, store, want: Wanted, dry_run: bool) -> bool:
         return False
     with tempfile.TemporaryDirectory(prefix="modelreg-sagemaker-") as folder:
         name = PurePosixPath(want.path).name or "model"
-        staged = dvc.pull(root, want.md5, Path(folder) / "bytes" / name, remote=dvc.REGISTRY, size=want.size)
+        staged = dvc.pull(root, want.md5, Path(folder) / "bytes" / name, remote=dvc.REGISTRY, size=want.size,
+                          sha256=want.sha256)
         tarball = Path(folder) / TARBALL
         build_tarball(staged, tarball)
         store.upload(tarball, want.url.removeprefix("s3://"))
@@ -334,8 +336,8 @@ def wanted_versions(model: Model, settings, store, facts: dict) -> list[Wanted]:
         adopt = ADOPT_RE.search(version.notes or "")
         adopted = adopt.group(1) if adopt and f":model-package/{settings.group}/" in adopt.group(1) else None
         result.append(Wanted(model.name, version.name, settings.group, status, description,
-                             metadata_for(model, version, status, facts), version.md5, version.size, url, tarball,
-                             model.path, version.commit, adopted))
+                             metadata_for(model, version, status, facts), version.md5, version.sha256, version.size,
+                             url, tarball, model.path, version.commit, adopted))
     return result
 
 

@@ -39,18 +39,50 @@ def _metric_cell(comparison: Comparison, version: Version, metric: str) -> str:
     return number(value) + (f" ({delta:+.4f})" if delta is not None else "")
 
 
+def _signature_cell(comparison: Comparison, version: Version, markdown: bool) -> str:
+    """'12' for a version's input width; a change against production is marked (breaking / changed)."""
+    from ..core.signature import BREAKING, COMPATIBLE
+
+    signature = comparison.signatures.get(version.name)
+    text = str(signature["features"]) if signature else "-"
+    change = comparison.signature_changes.get(version.name)
+    if change is not None and change.status == BREAKING:
+        text += " ⚠️ breaking" if markdown else " (breaking)"
+    elif change is not None and change.status == COMPATIBLE:
+        text += " (changed, compatible)"
+    return text
+
+
 def rows(comparison: Comparison, markdown: bool = False) -> tuple[list[str], list[list[str]]]:
     yes, no = ("✅", "❌") if markdown else ("yes", "no")
     stages = [s for s in comparison.gate_results[comparison.versions[0].name]] if comparison.versions else []
-    headers = ["version", "stage", *comparison.metrics, *[f"{s} gate" for s in stages], "best"]
+    inputs = comparison.has_signatures
+    headers = ["version", "stage", *comparison.metrics, *(["inputs"] if inputs else []),
+               *[f"{s} gate" for s in stages], "best"]
     body = []
     for version in comparison.versions:
         stage = ", ".join(comparison.model.stages_of(version.name)) or ("archived" if version.archived else "")
         gate_cells = [yes if all(c.passed for c in comparison.gate_results[version.name][s]) else no
                       for s in stages]
         body.append([version.name, stage, *[_metric_cell(comparison, version, m) for m in comparison.metrics],
+                     *([_signature_cell(comparison, version, markdown)] if inputs else []),
                      *gate_cells, "★" if version.name == comparison.best else ""])
     return headers, body
+
+
+def signature_lines(comparison: Comparison) -> list[str]:
+    """One line per version whose input differs from production's: what changed, breaking or not."""
+    from ..core.signature import BREAKING, COMPATIBLE
+
+    baseline = comparison.baseline.name if comparison.baseline else ""
+    lines = []
+    for version in comparison.versions:
+        change = comparison.signature_changes.get(version.name)
+        if change is None or change.status not in (BREAKING, COMPATIBLE):
+            continue
+        label = "breaking" if change.status == BREAKING else "compatible"
+        lines.append(f"{version.name} vs {baseline}: {label}: " + "; ".join(change.reasons))
+    return lines
 
 
 def comparison_markdown(comparison: Comparison) -> str:
@@ -70,6 +102,9 @@ def comparison_markdown(comparison: Comparison) -> str:
         names = [v.name for v in comparison.versions]
         lines.append(markdown_table(["param", *names], [[k, *[number(vals.get(n)) for n in names]]
                                                          for k, vals in comparison.differing_params.items()]))
+    changes = signature_lines(comparison)
+    if changes:
+        lines += ["", "Input signature changes:"] + [f"- {md(line)}" for line in changes]
     data = {v: (d or {}).get("md5") for v, d in comparison.data.items()}
     if len(set(data.values())) > 1:
         lines += ["", "Training data: " + ", ".join(f"{md(v)} {md((d or {}).get('path', '?'))} "

@@ -23,6 +23,7 @@ h2{font-size:1.25rem;margin:2rem 0 .25rem}h3{font-size:1rem;margin:1.25rem 0 .5r
 .stages{display:flex;flex-wrap:wrap;gap:8px;margin:.5rem 0}.stage{border-radius:16px;padding:2px 10px;color:#fff;
 font-weight:600}.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);white-space:nowrap}td.wrap{white-space:normal}
+td.wrap>div{min-width:16em;max-width:40em;overflow-wrap:anywhere}
 svg{width:100%;height:auto;max-width:720px}svg text{fill:var(--muted);font-size:12px}a{color:#0969da}
 """
 
@@ -36,11 +37,17 @@ def chart(model: Model, changes: list[StageChange]) -> str:
     versions = [v for v in model.ordered_versions() if model.metric_value(v) is not None]
     if not model.metric or not versions:
         return '<p class="muted">No primary metric to chart.</p>'
-    width, height, left, right, top, bottom = 480, 220, 48, 12, 14, 46
     values = [model.metric_value(v) for v in versions]
     low, high = min(values), max(values)
     span = (high - low) or max(abs(high), 1) * 0.1
     low, high = low - span * 0.1, high + span * 0.1
+    ticks = [f"{tick:.3f}" for tick in (low, (low + high) / 2, high)]
+    # margins wide enough for the labels: the y ticks on the left, half of the first and last
+    # version names under their points (text-anchor middle), so no label is cut at the edge
+    half_first, half_last = _text_width(versions[0].name) / 2, _text_width(versions[-1].name) / 2
+    width, height, top, bottom = 480, 220, 14, 46
+    left = max(48, max(_text_width(t) for t in ticks) + 12, half_first + 6)
+    right = max(12, half_last + 6)
 
     def x(i: int) -> float:
         return left + (width - left - right) * (i / max(len(versions) - 1, 1))
@@ -53,10 +60,10 @@ def chart(model: Model, changes: list[StageChange]) -> str:
         if change.model == model.name and change.version:
             entered.setdefault(change.version, []).append(change.stage)
     parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(model.metric)} by version">',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" '
+             f'<line x1="{left:.0f}" y1="{height - bottom}" x2="{width - right:.0f}" y2="{height - bottom}" '
              'stroke="currentColor" stroke-opacity=".3"/>']
-    for tick in (low, (low + high) / 2, high):
-        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:.3f}</text>')
+    for tick, label in zip((low, (low + high) / 2, high), ticks):
+        parts.append(f'<text x="{left - 6:.0f}" y="{y(tick) + 4:.1f}" text-anchor="end">{label}</text>')
     points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
     parts.append(f'<polyline points="{points}" fill="none" stroke="#0969da" stroke-width="2"/>')
     for i, (version, value) in enumerate(zip(versions, values)):
@@ -71,9 +78,14 @@ def chart(model: Model, changes: list[StageChange]) -> str:
                          'stroke-dasharray="3 3" stroke-opacity=".6"/>')
         parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                      f"{escape(version.name)}</text>")
-    parts.append(f'<text x="{left}" y="{height - 6}">{escape(model.metric)} ({escape(model.goal)}) · dashed: '
+    parts.append(f'<text x="{left:.0f}" y="{height - 6}">{escape(model.metric)} ({escape(model.goal)}) · dashed: '
                  "entered a stage</text></svg>")
     return "".join(parts)
+
+
+def _text_width(text: str, size: float = 12) -> float:
+    """A generous estimate of a label's width in the chart's 12px font (digits and letters ~0.62em)."""
+    return len(text) * size * 0.62
 
 
 def _table(headers: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
@@ -107,13 +119,13 @@ def page(registry: Registry, changes: list[StageChange], repo_url: str | None = 
                                  f"<td>{escape(version.created)}</td>", f"<td>{escape(version.author or '')}</td>",
                                  f"<td>{_link((version.commit or '')[:12], commit_url(version.commit))}</td>",
                                  f"<td>{escape(str(data.get('path', '')))} {escape(str(data.get('md5', ''))[:8])}</td>",
-                                 f'<td class="wrap">{escape(version.archived or version.notes or "")}</td>'])
+                                 f'<td class="wrap"><div>{escape(version.archived or version.notes or "")}</div></td>'])
         audit_rows = [[f"<td>{escape(c.at)}</td>", f"<td>{escape(c.stage)}</td>", f"<td>{escape(c.version or '-')}</td>",
                        f"<td>{escape(c.previous or '-')}</td>", f"<td>{escape(c.requester)}</td>",
                        f"<td>{escape(', '.join(c.approvers) or '-')}</td>",
                        f"<td>{_link(f'#{c.pr}', pr_url(c.pr)) if c.pr else '-'}</td>",
                        f"<td>{_link((c.commit or '')[:12], commit_url(c.commit))}</td>",
-                       f'<td class="wrap">{escape(c.reason)}</td>'] for c in reversed(history)]
+                       f'<td class="wrap"><div>{escape(c.reason)}</div></td>'] for c in reversed(history)]
         sections.append(
             f'<section id="{escape(model.name, quote=True)}"><h2>{escape(model.name)}</h2>'
             f'<p>{escape(model.description)}</p><p class="muted">path {escape(model.path)} · format '
