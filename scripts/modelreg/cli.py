@@ -66,7 +66,7 @@ def _main(argv: list[str]) -> int:
         if own is not None and own != chosen:
             parser.error(f"--registry {chosen} before the command and --registry {own} after it disagree; "
                          "give one")
-        if not hasattr(args, "registry") and args.command not in _TAKES_REGISTRY_OPTION_ELSEWHERE:
+        if not hasattr(args, "registry"):
             parser.error(f"{args.command} does not read a registry file; drop --registry")
         args.registry = chosen
     try:
@@ -86,7 +86,6 @@ def _main(argv: list[str]) -> int:
 
 
 _READ_ONLY = {"validate", "resolve", "list", "show", "history", "compare", "schema"}
-_TAKES_REGISTRY_OPTION_ELSEWHERE: set[str] = set()  # commands whose sub-commands carry --registry (none yet)
 
 
 def entry() -> None:

@@ -10,12 +10,27 @@ from ..core.problems import ModelregError
 
 
 def run(args: list[str], cwd: Path | str | None = None, check: bool = True) -> str:
+    """`git ARGS` in `cwd`; a refusal that says what is wrong: no git, no such folder, or not a repository."""
     try:
         result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise ModelregError("git is not installed or not on PATH") from None
+    except (FileNotFoundError, NotADirectoryError):
+        # subprocess raises the same error for a missing executable and a missing working directory
+        if cwd is not None and not Path(cwd).is_dir():
+            raise ModelregError(f"{cwd} does not exist (or is not a folder), so it is no git repository: run "
+                                "modelreg inside your repository, or pass --registry with the path of "
+                                "models/registry.yaml in one") from None
+        import shutil
+
+        if shutil.which("git") is None:
+            raise ModelregError("git is not installed or not on PATH") from None
+        raise
     if check and result.returncode != 0:
-        raise ModelregError(f"git {' '.join(args)} failed: {result.stderr.strip() or result.stdout.strip()}")
+        detail = result.stderr.strip() or result.stdout.strip()
+        if "not a git repository" in detail.lower():
+            raise ModelregError(f"{Path(cwd) if cwd is not None else Path.cwd()} is not inside a git repository "
+                                f"(git {args[0]}): run modelreg in your project's repository (git init starts "
+                                "one), or pass --registry with the path of a registry in one")
+        raise ModelregError(f"git {' '.join(args)} failed: {detail}")
     return result.stdout
 
 

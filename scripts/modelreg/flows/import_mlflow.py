@@ -78,7 +78,8 @@ def import_models(loaded: Loaded, tracking_uri: str, registry_uri: str | None, w
             if push:
                 dvc.push(root, path, "candidates")
             run_data = client.get_run(mv.run_id).data if mv.run_id else None
-            record = {"md5": out.md5, "size": out.size or 0, "created": _time(mv.creation_timestamp),
+            record = {"md5": out.md5, "sha256": dvc.local_sha256(root / path)[0], "size": out.size or 0,
+                      "created": _time(mv.creation_timestamp),
                       "author": mv.user_id or "mlflow"}
             commit = (run_data.tags.get("mlflow.source.git.commit") if run_data else None) or ""
             if re.fullmatch(r"[0-9a-f]{40}", commit):
