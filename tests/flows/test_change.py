@@ -18,7 +18,8 @@ def test_apply_refuses_an_edit_that_does_not_mean_what_was_intended(registry_fil
     loaded = files.load(registry_file)
     new, intent = change.promote(loaded, MODEL, "v1.2.0", "staging", "r", "x")
     real = edit.rewrite
-    monkeypatch.setattr(edit, "rewrite", lambda text, old, new_: real(text, old, new_).replace("v1.2.0", "v1.0.0", 1))
+    monkeypatch.setattr(edit, "rewrite", lambda text, old, new_, root=None: real(text, old, new_, root).replace(
+        "v1.2.0", "v1.0.0", 1))
     before = registry_file.read_bytes()
     with pytest.raises(ModelregError) as info:
         change.apply(loaded, new, intent)

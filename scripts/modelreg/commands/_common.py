@@ -33,11 +33,21 @@ def load(args: argparse.Namespace, check: bool = True) -> registry_file.Loaded:
 
 
 def load_model(args: argparse.Namespace):
-    """(registry, model) for args.name, or a refusal that lists the models there are."""
+    """(registry, model) for args.name, or a refusal that lists the models there are.
+
+    Reads and checks only the settings and that model's block when the file is laid out simply (as
+    resolve does): a question about one model costs that model, not the other 9,999 versions.
+    """
+    from ..core import sections
+    from ..core.document import parse_valid
     from ..core.problems import ModelregError
     from ..core.registry import Registry
 
-    registry = Registry(load(args).data)
+    path = registry_file.find_registry(getattr(args, "registry", None))
+    text = registry_file.read_text(path)
+    only = sections.one_model_document(text, args.name)
+    data = parse_valid(only if only is not None else text, registry_file.display_name(path))[0]
+    registry = Registry(data)
     model = registry.model(args.name)
     if model is None:
         raise ModelregError(f"no model named '{args.name}' (models: {', '.join(registry.model_names) or 'none'})")

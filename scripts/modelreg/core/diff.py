@@ -86,6 +86,8 @@ def diff(old: dict | None, new: dict) -> tuple[list[Event], list[Violation]]:
                                         f"model {name} was removed; its versions are part of the audit trail",
                                         "archive its versions and empty its stages instead", at_key=True))
     for name, model in new_models.items():
+        if model is old_models.get(name):
+            continue  # the same object: a write shares the models it does not touch
         if isinstance(model, dict):
             _diff_model(name, _mapping(old_models.get(name)), model, events, violations)
     return events, violations

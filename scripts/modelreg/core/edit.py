@@ -168,9 +168,10 @@ class _Editor:
         self.replace_value(key_node, node, new, indent)
 
 
-def rewrite(text: str, old: dict, new: dict) -> str:
-    """The text of `new`, written as a minimal edit of `text` (which parses to `old`)."""
-    root = compose(text)
+def rewrite(text: str, old: dict, new: dict, root: Node | None = None) -> str:
+    """The text of `new`, written as a minimal edit of `text` (which parses to `old`; `root` is its node
+    tree when the caller has it, so the text is not composed twice)."""
+    root = compose(text) if root is None else root
     if not isinstance(root, MappingNode) or not root.value or root.flow_style:
         return "\n".join(line for key, value in new.items() for line in block_lines(key, value, 0)) + "\n"
     editor = _Editor(text)

@@ -137,3 +137,44 @@ def top_level_text(text: str) -> str:
     if models is None:
         return text
     return text[:models.start] + text[models.end:]
+
+
+def model_block(text: str, name: str) -> Block | None:
+    """The whole block of `models.<name>` (key line included); None when the fast path cannot be trusted."""
+    try:
+        models = find_key(text, 0, len(text), 0, "models")
+        if models is None:
+            return None
+        body = text.find("\n", models.start) + 1
+        indent = child_indent(text, body, models.end)
+        if not indent:
+            return None
+        return find_key(text, body, models.end, indent, name)
+    except Ambiguous:
+        return None
+
+
+def one_model_document(text: str, name: str) -> str | None:
+    """The registry text with every model but `name` blanked out, line for line.
+
+    Blank lines keep every remaining line at its number, so a parse of the result
+    points problems at the right lines of the real file; it holds the settings,
+    the `models:` key and the one model, which is all a question about one model
+    (or a write to it) needs to read and check.
+    """
+    block = model_block(text, name)
+    if block is None:
+        return None
+    try:
+        models = find_key(text, 0, len(text), 0, "models")
+    except Ambiguous:
+        return None
+    header_end = text.find("\n", models.start) + 1
+    if header_end <= 0 or header_end > block.start:
+        return None
+
+    def blank(part: str) -> str:
+        return "\n" * part.count("\n")
+
+    return (text[:header_end] + blank(text[header_end:block.start]) + text[block.start:block.end]
+            + blank(text[block.end:models.end]) + text[models.end:])

@@ -19,8 +19,20 @@ def now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def copy_for(data: dict, name: str) -> dict:
+    """A copy of `data` in which only model `name` may be changed: the other models are shared, not copied
+    (a write touches one model; copying 10,000 versions for it would cost more than the edit)."""
+    new = dict(data)
+    models = data.get("models")
+    if isinstance(models, dict):
+        new["models"] = dict(models)
+        if name in models:
+            new["models"][name] = copy.deepcopy(models[name])
+    return new
+
+
 def _model(data: dict, name: str) -> tuple[dict, Model]:
-    new = copy.deepcopy(data)
+    new = copy_for(data, name)
     registry = Registry(new)
     model = registry.model(name)
     if model is None:
@@ -109,7 +121,7 @@ def archive(data: dict, name: str, version: str, reason: str) -> dict:
 
 def add_version(data: dict, name: str, version: str, record: dict, model_fields: dict | None = None) -> dict:
     """Register `version`; creates the model entry (with model_fields) if it is new."""
-    new = copy.deepcopy(data)
+    new = copy_for(data, name)
     models = new.setdefault("models", {})
     if models is None:
         models = new["models"] = {}

@@ -13,7 +13,7 @@ from typing import Callable
 
 from ..adapters import registry_file
 from ..adapters.registry_file import Loaded
-from ..core import edit, transitions
+from ..core import edit, sections, transitions
 from ..core.diff import Event
 from ..core.document import parse
 from ..core.problems import ModelregError, Problem, Refusal
@@ -56,9 +56,54 @@ def transition(loaded: Loaded, step: Callable[[dict], dict]) -> dict:
         raise refusal.at(loaded.display, loaded.root) from None
 
 
+def _changed_model(old: dict, new: dict) -> str | None:
+    """The one model a write changed, when it changed exactly one existing model and nothing else."""
+    if set(old) != set(new) or any(old[k] is not new[k] for k in old if k != "models"):
+        return None
+    before, after = old.get("models"), new.get("models")
+    if not isinstance(before, dict) or not isinstance(after, dict) or set(before) != set(after):
+        return None
+    changed = [name for name in after if after[name] is not before[name]]
+    return changed[0] if len(changed) == 1 else None
+
+
+def _verify_one_model(loaded: Loaded, text: str, new: dict, name: str) -> tuple[dict, object] | None:
+    """Parse back only the changed model (the rest of the text must be byte-identical), or None."""
+    old_block, new_block = sections.model_block(loaded.text, name), sections.model_block(text, name)
+    if old_block is None or new_block is None:
+        return None
+    if loaded.text[:old_block.start] != text[:new_block.start] or \
+            loaded.text[old_block.end:] != text[new_block.end:]:
+        return None
+    only = sections.one_model_document(text, name)
+    if only is None:
+        return None
+    parsed, nodes = parse(only, loaded.display)
+    if parsed.get("models", {}).get(name) != new["models"][name] or \
+            {k: v for k, v in parsed.items() if k != "models"} != {k: v for k, v in new.items() if k != "models"}:
+        raise ModelregError([Problem(loaded.display, None, None, "", "internal error: the edit would not "
+                                     "produce the intended registry; nothing was written",
+                                     "please report this with the registry file")])
+    return parsed, nodes
+
+
 def prepare(loaded: Loaded, new: dict) -> tuple[str, list[Event]]:
-    """The edited text and the events of loaded -> new, after every check; writes nothing."""
-    text = edit.rewrite(loaded.text, loaded.data, new)
+    """The edited text and the events of loaded -> new, after every check; writes nothing.
+
+    A write that changes one model is verified and checked on that model alone (the
+    rest of the text is byte-identical and was valid when loaded); anything else on
+    the whole file.
+    """
+    text = edit.rewrite(loaded.text, loaded.data, new, loaded.root)
+    name = _changed_model(loaded.data, new)
+    one = _verify_one_model(loaded, text, new, name) if name is not None else None
+    if one is not None:
+        parsed_one, nodes = one
+        problems = check_state(parsed_one, nodes, loaded.display)
+        events, step_problems = check_change(loaded.data, new, nodes, loaded.display)
+        if problems or step_problems:
+            raise ModelregError(problems + step_problems)
+        return text, events
     try:
         parsed, _ = parse(text, loaded.display)
     except ModelregError as error:
