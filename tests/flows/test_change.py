@@ -80,3 +80,27 @@ def test_commit_mode_commits_exactly_the_registry(registry_file):
     shown = subprocess.run(["git", "show", "--stat", "--format=%s", outcome.commit], cwd=repo, capture_output=True,
                            text=True, check=True).stdout
     assert shown.splitlines()[0] == intent.title and "models/registry.yaml" in shown and "unrelated" not in shown
+
+
+def test_a_one_model_write_is_checked_on_that_model_with_real_line_numbers(registry_file):
+    """The fast path (one model verified and checked) refuses what the full check refuses, at the same line."""
+    loaded = files.load(registry_file)
+    new = {**loaded.data, "models": dict(loaded.data["models"])}
+    model = dict(new["models"][MODEL])
+    model["stages"] = {**model["stages"], "production": "v9.9.9"}  # a dangling pointer
+    new["models"][MODEL] = model
+    assert change._changed_model(loaded.data, new) == MODEL
+    with pytest.raises(ModelregError) as fast:
+        change.prepare(loaded, new)
+    text = registry_file.read_text()
+    line = text[:text.index("production: v1.2.0")].count("\n") + 1
+    assert any(p.line == line and "v9.9.9" in p.message for p in fast.value.problems), fast.value.problems
+
+
+def test_the_fast_path_and_the_full_path_agree(registry_file, monkeypatch):
+    loaded = files.load(registry_file)
+    new, _ = change.promote(loaded, MODEL, "v1.2.0", "staging", "r", "x")
+    fast = change.prepare(loaded, new)
+    monkeypatch.setattr(change, "_changed_model", lambda old, new_: None)
+    full = change.prepare(loaded, new)
+    assert fast[0] == full[0] and [e.describe() for e in fast[1]] == [e.describe() for e in full[1]]
