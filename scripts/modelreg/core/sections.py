@@ -92,16 +92,10 @@ def model_blocks(text: str, name: str, fields: tuple[str, ...]) -> dict[str, Blo
 
 
 def _model_blocks(text: str, name: str, fields: tuple[str, ...]) -> dict[str, Block] | None:
-    models = find_key(text, 0, len(text), 0, "models")
-    if models is None:
-        return None
-    body = text.find("\n", models.start) + 1
-    indent = child_indent(text, body, models.end)
-    if not indent:
-        return None
-    model = find_key(text, body, models.end, indent, name)
+    model = _model_block(text, name)
     if model is None:
         return None
+    indent = model.indent
     model_body = text.find("\n", model.start) + 1
     field_indent = child_indent(text, model_body, model.end)
     if field_indent is None or field_indent <= indent:
@@ -142,16 +136,20 @@ def top_level_text(text: str) -> str:
 def model_block(text: str, name: str) -> Block | None:
     """The whole block of `models.<name>` (key line included); None when the fast path cannot be trusted."""
     try:
-        models = find_key(text, 0, len(text), 0, "models")
-        if models is None:
-            return None
-        body = text.find("\n", models.start) + 1
-        indent = child_indent(text, body, models.end)
-        if not indent:
-            return None
-        return find_key(text, body, models.end, indent, name)
+        return _model_block(text, name)
     except Ambiguous:
         return None
+
+
+def _model_block(text: str, name: str) -> Block | None:
+    models = find_key(text, 0, len(text), 0, "models")
+    if models is None:
+        return None
+    body = text.find("\n", models.start) + 1
+    indent = child_indent(text, body, models.end)
+    if not indent:
+        return None
+    return find_key(text, body, models.end, indent, name)
 
 
 def one_model_document(text: str, name: str) -> str | None:
