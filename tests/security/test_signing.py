@@ -97,3 +97,27 @@ def test_signing_is_required_only_for_the_configured_stages():
     settings = {"require_signature": ["production"]}
     assert signing.required(settings, ("production",)) and not signing.required(settings, ("staging",))
     assert not signing.required({}, ("production",))
+
+
+def test_pull_and_load_verify_the_signature_where_the_stage_requires_it(released, tmp_path):
+    repo, private, version, _ = released
+    path = repo / "models" / "registry.yaml"
+    text = path.read_text().replace("schema: 1\n", "schema: 1\nsettings:\n  require_signature: [production]\n"
+                                    "  signing: {public_key: .github/modelreg-signing.pub}\n", 1)
+    path.write_text(text)
+    subprocess.run([sys.executable, "-m", "modelreg", "promote", MODEL, "v1.0.0", "--to", "production", "--reason",
+                    "ship", "--by", "alice"], cwd=repo, check=True, capture_output=True)
+
+    def pull() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "modelreg", "pull", f"{MODEL}@production", "-o",
+                               str(tmp_path / "out.skops")], cwd=repo, capture_output=True, text=True)
+
+    refused = pull()
+    assert refused.returncode == 1 and "has no release signature" in refused.stderr
+    subprocess.run([sys.executable, "-m", "modelreg", "sign", MODEL, "v1.0.0", "--key", str(private)], cwd=repo,
+                   check=True, capture_output=True)
+    assert pull().returncode == 0
+    env = {**__import__("os").environ, "MODELREG_CACHE": str(tmp_path / "cache")}
+    loaded = subprocess.run([sys.executable, "-c", "import modelreg; print(type(modelreg.load('churn-classifier')))"],
+                            cwd=repo, capture_output=True, text=True, env=env)
+    assert loaded.returncode == 0 and "RandomForest" in loaded.stdout, loaded.stderr

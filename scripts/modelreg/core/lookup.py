@@ -62,6 +62,7 @@ class Resolved:
     format: str | None
     stages: tuple[str, ...]
     sha256: str | None = None
+    signing: dict | None = None  # settings.signing, when a stage this version holds requires a signature
 
     def as_dict(self) -> dict:
         return {"name": self.name, "version": self.version, "md5": self.md5, "size": self.size,
@@ -98,7 +99,16 @@ def resolve_in(registry: Registry, ref: Reference, filename: str) -> Resolved:
                                      f"{ref.name} has no version {version_name}")])
     return Resolved(ref.name, version_name, version.md5, version.size, model.path,
                     version.format or model.format,
-                    tuple(model.stages_of(version_name)), version.sha256)
+                    tuple(model.stages_of(version_name)), version.sha256,
+                    _signing_required(registry.settings, model.stages_of(version_name)))
+
+
+def _signing_required(settings: dict, stages: list[str]) -> dict | None:
+    required = settings.get("require_signature") if isinstance(settings, dict) else None
+    if isinstance(required, list) and any(stage in required for stage in stages):
+        signing = settings.get("signing")
+        return dict(signing) if isinstance(signing, dict) else {}
+    return None
 
 
 def _fast(text: str, ref: Reference, filename: str) -> Resolved | None:

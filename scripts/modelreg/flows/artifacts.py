@@ -29,7 +29,18 @@ def pull(answer: Resolved, output: Path | None = None, remote: str = "registry",
 
     root = root or registry_file.repo_of(registry_file.find_registry())
     target = output if output is not None else dvc.inside(root, answer.path)  # registry text is untrusted
-    return dvc.pull(root, answer.md5, target, remote=remote, size=answer.size, sha256=answer.sha256)
+    pulled = dvc.pull(root, answer.md5, target, remote=remote, size=answer.size, sha256=answer.sha256)
+    _verify_signature(root, answer, pulled, remote)
+    return pulled
+
+
+def _verify_signature(root: Path, answer: Resolved, path: Path, remote: str) -> None:
+    """Where the version's stage requires a release signature, verify it (and its signer) before any use."""
+    if answer.signing is None:
+        return
+    from .signing import verify
+
+    verify(root, path, answer.md5, {"signing": answer.signing}, remote=remote)
 
 
 def _cache_dir() -> Path:
@@ -60,6 +71,7 @@ def cached_artifact(root: Path, answer: Resolved, remote: str = "registry") -> P
     target = _cache_dir() / answer.md5 / Path(answer.path).name
     if answer.md5.endswith(".dir") or not (target.is_file() and _cached_matches(target, answer)):
         dvc.pull(root, answer.md5, target, remote=remote, size=answer.size, sha256=answer.sha256)
+    _verify_signature(root, answer, target, remote)
     return target
 
 
