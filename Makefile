@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench mutation lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ test: $(STAMP)  ## the test suite
 
 bench: $(STAMP)  ## resolve/validate timings at 100, 1,000 and 10,000 versions
 	$(BIN)/python bench/run.py
+
+mutation: $(STAMP)  ## mutation score per module of the core and the gate logic (mutmut; not part of make test)
+	$(BIN)/python bench/mutation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis bench/out

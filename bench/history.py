@@ -15,6 +15,10 @@ a fresh process, with the median of 5 runs (3 for 1,000 commits and more):
 - `modelreg audit`;
 - `modelreg site -o DIR`.
 
+Each cell is the median wall time and the median CPU time (user + system, of the
+process and the git processes it ran): on a shared machine the wall time grows
+with the load, the CPU time much less.
+
 "before" is either the code at a git revision (--before REV: `git archive` of it
 into a temporary folder, run with the same interpreter and PYTHONPATH pointing
 at its scripts/) or, by default, the figures issue 13 reported for e20442c.
@@ -145,13 +149,22 @@ def generate(root: Path, commits: int, models: int = 50, seed: int = 1) -> Path:
     return root
 
 
-def timed(command: list[str], cwd: Path, env: dict) -> float:
+def timed(command: list[str], cwd: Path, env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and the git processes it ran)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{result.stderr}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def median(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
 
 
 def delete_tags(root: Path) -> None:
@@ -160,22 +173,28 @@ def delete_tags(root: Path) -> None:
     subprocess.run(["git", "update-ref", "--stdin"], cwd=root, input=refs, text=True, check=True)
 
 
-def measure(root: Path, scripts: Path, runs: int, out: Path) -> dict[str, float]:
+def measure(root: Path, scripts: Path, runs: int, out: Path, commands: list[str]) -> dict[str, tuple[float, float]]:
     """Medians of `runs` fresh processes of each command, for the code in `scripts`."""
     env = {**os.environ, "PYTHONPATH": str(scripts), "MODELREG_USER": "bench"}
     for variable in [v for v in env if v.startswith(("GITHUB_", "MODELREG_NOTIFY"))]:
         del env[variable]
     modelreg = [sys.executable, "-m", "modelreg"]
     release = modelreg + ["ci", "release", "--no-push", "--no-copy"]
-    first = []
-    for _ in range(runs):
-        delete_tags(root)
-        first.append(timed(release, root, env))
-    again = [timed(release, root, env) for _ in range(runs)]
-    audit = [timed(modelreg + ["audit"], root, env) for _ in range(runs)]
-    site = [timed(modelreg + ["site", "-o", str(out)], root, env) for _ in range(runs)]
-    return {"release, first run": statistics.median(first), "release, nothing to do": statistics.median(again),
-            "audit": statistics.median(audit), "site": statistics.median(site)}
+    result = {}
+    if "first" in commands or not subprocess.run(["git", "tag", "-l"], cwd=root, capture_output=True).stdout:
+        first = []
+        for _ in range(runs):
+            delete_tags(root)
+            first.append(timed(release, root, env))
+        if "first" in commands:
+            result["release, first run"] = median(first)
+    if "rerun" in commands:
+        result["release, nothing to do"] = median([timed(release, root, env) for _ in range(runs)])
+    if "audit" in commands:
+        result["audit"] = median([timed(modelreg + ["audit"], root, env) for _ in range(runs)])
+    if "site" in commands:
+        result["site"] = median([timed(modelreg + ["site", "-o", str(out)], root, env) for _ in range(runs)])
+    return result
 
 
 def old_scripts(revision: str, into: Path) -> Path:
@@ -192,7 +211,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", help="commit counts (default 1000 3000)")
     parser.add_argument("--runs", type=int, help="runs per cell (default 5; 3 from 1,000 commits)")
     parser.add_argument("--before", metavar="REV", help="also measure the code at this git revision")
-    parser.add_argument("--keep", metavar="DIR", help="generate into DIR and keep it")
+    parser.add_argument("--keep", metavar="DIR", help="generate into DIR and keep it (and reuse what is there)")
+    parser.add_argument("--commands", nargs="+", default=["first", "rerun", "audit", "site"],
+                        choices=["first", "rerun", "audit", "site"], help="what to time (default: all)")
     args = parser.parse_args()
     sizes = args.sizes or ([100, 300] if args.quick else [1000, 3000])
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="modelreg-history-"))
@@ -204,22 +225,25 @@ def main() -> None:
             root = base / f"repo-{size}"
             if not (root / ".git").is_dir():
                 generate(root, size)
-            after = measure(root, ROOT / "scripts", runs, base / f"site-{size}")
-            before = measure(root, before_scripts, runs, base / f"site-before-{size}") if before_scripts else {}
-            for command, seconds in after.items():
-                old = before.get(command, ISSUE_BEFORE.get((command, size)))
-                rows.append((command, size, old, seconds, runs))
-                print(f"{command:24} {size:>6,} commits  before {_s(old):>9}  after {_s(seconds):>9}", flush=True)
+            after = measure(root, ROOT / "scripts", runs, base / f"site-{size}", args.commands)
+            before = measure(root, before_scripts, runs, base / f"site-before-{size}", args.commands) \
+                if before_scripts else {}
+            for command, (seconds, cpu) in after.items():
+                old = before[command][0] if command in before else ISSUE_BEFORE.get((command, size))
+                rows.append((command, size, old, seconds, cpu, runs))
+                print(f"{command:24} {size:>6,} commits  before {_s(old):>9}  after {_s(seconds):>9} "
+                      f"(CPU {_s(cpu)})", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
     source = f"measured at {args.before}" if args.before else "issue 13's figures for e20442c"
     print(f"\nbefore: {source}; after: this work tree; medians of fresh processes\n")
-    print("| command | commits | before | after | speed-up | runs |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for command, size, old, new, runs in sorted(rows, key=lambda r: (r[0], r[1])):
+    print("| command | commits | before | after (wall) | after (CPU) | speed-up | runs |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for command, size, old, new, cpu, runs in sorted(rows, key=lambda r: (r[0], r[1])):
         speedup = f"{old / new:,.0f}x" if old else "—"
-        print(f"| {command} | {size:,} | {_s(old)} | {_s(new)} | {speedup} | {runs} |")
+        print(f"| {command} | {size:,} | {_s(old)} | {_s(new)} | {_s(cpu)} | {speedup} | {runs} |")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def _s(seconds: float | None) -> str:

@@ -34,22 +34,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# module (under scripts/modelreg) -> the unit tests that are relevant to it. mutmut runs, per
-# mutant, the subset of these that executed the mutated function.
+# module (under scripts/modelreg) -> the unit tests that may kill its mutants: its own tests, the
+# tests of the modules that call it, and the property suites that exercise it. Each mutant runs
+# only the ones among these that executed the mutated function in the clean run.
 MODULES = {
     "core/rules.py": ["tests/core/test_rules.py", "tests/core/test_document.py", "tests/core/test_schema.py",
-                      "tests/core/test_yaml_types.py", "tests/properties"],
+                      "tests/core/test_diff.py", "tests/core/test_yaml_types.py", "tests/properties"],
     "core/diff.py": ["tests/core/test_diff.py", "tests/core/test_rules.py"],
     "core/gates.py": ["tests/core/test_gates.py", "tests/core/test_rules.py"],
-    "core/transitions.py": ["tests/core/test_transitions.py"],
-    "core/lookup.py": ["tests/core/test_lookup.py"],
-    "core/edit.py": ["tests/core/test_edit.py", "tests/properties"],
+    "core/transitions.py": ["tests/core/test_transitions.py", "tests/core/test_diff.py"],
+    "core/lookup.py": ["tests/core/test_lookup.py", "tests/core/test_registry.py"],
+    "core/edit.py": ["tests/core/test_edit.py", "tests/properties/test_properties.py"],
     "core/approvals.py": [],
-    "core/policy.py": [],
+    "core/policy.py": ["tests/properties/test_yaml_types.py"],
     "core/tags.py": ["tests/core/test_tags.py"],
     "flows/verify.py": [],
 }
-# every module's own tests/core/test_<module>_mutants.py is added when it exists
+# and each module's own tests/core/test_<module>_mutants.py, where it exists
+EXAMPLES = 30  # hypothesis examples per property test in a mutant's run (the suite runs 200-600)
 
 
 def module_tests(module: str, root: Path) -> list[str]:
@@ -80,6 +82,9 @@ def stage(source: Path, work: Path, modules: list[str]) -> None:
     shutil.copytree(source / "models", work / "models")  # test_schema compares the schema copy there
     shutil.copy2(source / "pyproject.toml", work / "pyproject.toml")  # pytest's options and markers
     tests = sorted({t for m in modules for t in module_tests(m, source)})
+    allowed = {"modelreg." + m[:-3].replace("/", "."): module_tests(m, source) for m in modules}
+    (work / "mutation_plugin.py").write_text(PLUGIN.replace("ALLOWED = {}", f"ALLOWED = {allowed!r}")
+                                             .replace("EXAMPLES = 0", f"EXAMPLES = {EXAMPLES}"))
 
     def lines(values: list[str]) -> str:
         return "".join(f"\n    {v}" for v in values)
@@ -88,13 +93,48 @@ def stage(source: Path, work: Path, modules: list[str]) -> None:
         "[mutmut]\n"
         "source_paths = src/modelreg\n"
         f"only_mutate ={lines(['src/modelreg/' + m for m in modules])}\n"
-        "also_copy =\n    bench\n    models\n"
+        "also_copy =\n    bench\n    models\n    mutation_plugin.py\n"
         f"pytest_add_cli_args_test_selection ={lines(tests)}\n"
         # a fixed seed: the same code gets the same score; no plugins that make runs differ
         "pytest_add_cli_args =\n    --hypothesis-seed=0\n    -p\n    no:cacheprovider\n    -p\n    no:xdist\n"
+        "    -p\n    mutation_plugin\n"
         "use_git_change_detection = false\n"
         "track_dependencies = false\n"
     )
+
+
+PLUGIN = '''"""pytest plugin for mutation runs only (written by bench/mutation.py into its scratch folder).
+
+- a mutant of module M runs only the tests listed for M (a test of another module that happens to
+  call M is slower and proves nothing about M's own tests);
+- property tests run EXAMPLES examples, with no example database, so every run is the same.
+"""
+import os
+import re
+
+from hypothesis import settings
+
+ALLOWED = {}
+EXAMPLES = 0
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        test = getattr(item, "obj", None)
+        current = getattr(test, "_hypothesis_internal_use_settings", None)
+        if current is not None:
+            test._hypothesis_internal_use_settings = settings(
+                current, max_examples=min(current.max_examples, EXAMPLES), database=None)
+    match = re.match(r"(.+?)\\.x(?:_|\u01c1)", os.environ.get("MUTANT_UNDER_TEST", ""))
+    if match is None or match.group(1) not in ALLOWED:
+        return  # the clean run and the stats run: every test
+    prefixes = tuple(ALLOWED[match.group(1)])
+    kept = [item for item in items if item.nodeid.startswith(prefixes)]
+    dropped = [item for item in items if not item.nodeid.startswith(prefixes)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+'''
 
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",

@@ -195,7 +195,7 @@ def test_hand_pushed_tag_is_reported_and_not_followed(repo, fake):
     git("push", "-q", "origin", f"{MODEL}#production#7", cwd=repo)
     result = ci(repo, fake, "release", "--no-copy")
     assert result.returncode == 0
-    assert f"tag {MODEL}#production#7 was not made by modelreg" in result.stdout
+    assert f"tag {MODEL}\\#production\\#7 was not made by modelreg" in result.stdout  # Markdown-escaped
     assert f"{MODEL}#production#8" in tags_on(repo.parent / "origin.git")  # GTO's counter rule continues
 
 

@@ -44,7 +44,8 @@ def test_register_records_what_dvc_and_git_know(trained_repo):
     assert version["md5"] == out["md5"] == md5(trained_repo / ARTIFACT)
     assert version["size"] == out["size"] == (trained_repo / ARTIFACT).stat().st_size
     assert version["metrics"] == json.loads((trained_repo / "metrics/churn-classifier.json").read_text())
-    assert version["params"] == {"train": yaml.safe_load((trained_repo / "params.yaml").read_text())["train"]}
+    params = yaml.safe_load((trained_repo / "params.yaml").read_text())
+    assert version["params"] == {"data": params["data"], "train": params["train"]}  # every stage up to the model
     prepared = next(d for d in lock["stages"]["train"]["deps"] if d["path"] == "data/prepared")
     assert version["data"] == {"path": "data/prepared", "md5": prepared["md5"]}
     assert version["commit"] == git("rev-parse", "HEAD~1", cwd=trained_repo).strip()  # the training commit

@@ -95,7 +95,7 @@ class Load:
     """A steady client loop: a few threads sending predict requests until stopped."""
 
     def __init__(self, url: str, threads: int = 4):
-        self.url, self.stop, self.results = url, threading.Event(), []
+        self.url, self.stop, self.results, self.failures = url, threading.Event(), [], []
         self.threads = [threading.Thread(target=self._run) for _ in range(threads)]
 
     def _run(self) -> None:
@@ -104,6 +104,8 @@ class Load:
                 try:
                     response = client.post(f"{self.url}/models/{MODEL}/predict", json={"rows": ROWS})
                     version = response.json().get("version") if response.status_code == 200 else None
+                    if response.status_code != 200:
+                        self.failures.append(response.text[:500])
                     self.results.append((time.monotonic(), response.status_code, version))
                 except httpx.HTTPError as error:
                     self.results.append((time.monotonic(), repr(error), None))
@@ -141,7 +143,7 @@ def test_promotion_swaps_with_no_failed_request_and_a_corrupt_version_is_refused
         time.sleep(0.5)
     statuses = [status for _, status, _ in load.results]
     versions = [version for _, _, version in sorted(load.results)]
-    assert len(statuses) > 50 and set(statuses) == {200}, set(statuses)
+    assert len(statuses) > 50 and set(statuses) == {200}, (set(statuses), load.failures[:3])
     assert "v1.0.0" in versions and versions[-1] == "v1.1.0"
     first_new = versions.index("v1.1.0")
     assert versions[first_new:].count("v1.0.0") <= len(load.threads)  # only requests already in flight
@@ -165,7 +167,7 @@ def test_promotion_swaps_with_no_failed_request_and_a_corrupt_version_is_refused
         time.sleep(0.3)
     assert health["status"] == "degraded" and health["models"][MODEL]["version"] == "v1.1.0"
     assert "failed verification" in health["models"][MODEL]["last_error"]
-    assert {status for _, status, _ in load.results} == {200}
+    assert {status for _, status, _ in load.results} == {200}, load.failures[:3]
     assert {version for _, _, version in load.results} == {"v1.1.0"}
     metrics = httpx.get(f"{url}/metrics").text
     assert f'modelreg_requests_total{{model="{MODEL}",outcome="ok",version="v1.1.0"}}' in metrics

@@ -11,7 +11,8 @@ from typing import Any
 
 from .registry import version_key
 
-IMMUTABLE_FIELDS = ("md5", "sha256", "size", "format", "metrics", "params", "data", "commit", "created", "author")
+IMMUTABLE_FIELDS = ("md5", "sha256", "size", "format", "signature", "metrics", "params", "data", "commit", "created",
+                    "author")
 ADDABLE_FIELDS = ("sha256",)  # may be recorded once for a version registered before it existed (verified by the check)
 
 VERSION_REGISTERED = "version_registered"

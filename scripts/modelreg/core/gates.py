@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import signature
 from .registry import PRODUCTION, Model, Version
 
 
@@ -29,6 +30,8 @@ def evaluate(model: Model, stage: str, version: Version, production: Version | N
     """
     checks: list[GateCheck] = []
     for name, rule in (model.gates.get(stage) or {}).items():
+        if name == "signature":
+            continue  # not a metric: checked below, against production's input signature
         if name == "beat_production":
             checks.append(_beat_production(model, stage, version, production, rule, rollback))
             continue
@@ -46,6 +49,11 @@ def evaluate(model: Model, stage: str, version: Version, production: Version | N
         if "max" in rule:
             ok = value <= rule["max"]
             checks.append(GateCheck(stage, name, ok, f"{name} {value:g} {'<=' if ok else '>'} max {rule['max']:g}"))
+    if production is not None and not rollback and signature.gate_rule(model, stage) == "compatible" and \
+            signature.signature_of(model, version) and signature.signature_of(model, production):
+        reasons = signature.signature_gate(model, version, production, stage)
+        checks.append(GateCheck(stage, "signature", not reasons,
+                                "; ".join(reasons) or "input compatible with production"))
     return checks
 
 

@@ -75,7 +75,10 @@ class Refusal(ModelregError):
         super().__init__([Problem("", None, None, dotted(path), message, hint)])
 
     def at(self, file: str, root) -> ModelregError:
-        line, column = locate(root, self.path) or (None, None)
+        where = locate(root, self.path)
+        if self.path and where == locate(root, ()):
+            where = None  # no part of the path exists: the top of the file would only mislead
+        line, column = where or (None, None)
         return ModelregError([Problem(file, line, column, dotted(self.path), self.message, self.hint)])
 
 

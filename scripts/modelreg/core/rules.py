@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
 from . import gates
 from .diff import STAGE_ASSIGNED, Event, diff
 from .problems import Problem, dotted
 from .registry import PRODUCTION, Model, Registry, Version
 from .schema import _kind, _show, schema_errors
 from .positions import locate
+from .yamlread import construct
 
 
 class _Collector:
@@ -21,9 +24,38 @@ class _Collector:
         self.filename, self.root, self.items = filename, root, []
 
     def add(self, path: tuple, message: str, hint: str = "", key: bool = False) -> None:
+        path = _spelled(self.root, path)
         where = locate(self.root, path, key=key) if self.root is not None else None
         line, column = where if where else (None, None)
         self.items.append(Problem(self.filename, line, column, dotted(path), message, hint))
+
+
+def _spelled(root: Any, path: tuple) -> tuple:
+    """`path` with each mapping key as the file spells it, so that a key YAML typed (true, ~, 0x1f)
+    is found at its own line and shown as written, not as Python's True, None or 31."""
+    node, spelled = root, []
+    for step in path:
+        if isinstance(node, MappingNode):
+            found = next((pair for pair in node.value if _is_key(pair[0], step)), None)
+            if found is None:
+                break
+            spelled.append(found[0].value)
+            node = found[1]
+        elif isinstance(node, SequenceNode) and type(step) is int and 0 <= step < len(node.value):
+            spelled.append(step)
+            node = node.value[step]
+        else:
+            break
+    return tuple(spelled) + tuple(path[len(spelled):])
+
+
+def _is_key(node: Any, step: Any) -> bool:
+    if not isinstance(node, ScalarNode):
+        return False
+    if isinstance(step, str):
+        return node.value == step
+    value = construct(node, False)
+    return type(value) is type(step) and value == step
 
 
 def check_state(data: Any, root: Any, filename: str) -> list[Problem]:
@@ -169,7 +201,7 @@ def check_change(old: dict | None, new: dict, root: Any, filename: str) -> tuple
         production = _version(before, production_name) if before and production_name else None
         rollback = before is not None and gates.held_production_before(before, event.version)
         for check in gates.failures(gates.evaluate(model, event.stage, version, production, rollback)):
-            if check.name == "beat_production":
+            if check.name in ("beat_production", "signature"):  # need production as it was before the step
                 out.add(("models", event.model, "stages", event.stage),
                         f"{event.version} fails the {event.stage} gate: {check.detail}",
                         "promote a better version, or change the gate under review")

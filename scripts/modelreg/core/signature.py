@@ -29,7 +29,7 @@ GATE_VALUES = ("compatible", "any")
 # a new version may accept more than the old one did: values of the old type still fit
 _WIDER = {("integer", "long"), ("integer", "float"), ("integer", "double"), ("long", "float"), ("long", "double"),
           ("float", "double")}
-_MAX_PROBLEMS = 5
+_MAX_PROBLEMS = 8
 
 
 # ---- building ----
@@ -152,7 +152,8 @@ SAME, COMPATIBLE, BREAKING, UNKNOWN = "same", "compatible", "breaking", "unknown
 @dataclass(frozen=True)
 class SignatureChange:
     status: str  # same, compatible, breaking, unknown (a side has no signature)
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # every difference, breaking ones first
+    breaks: list[str] = field(default_factory=list)  # the differences that make it breaking
 
     @property
     def breaking(self) -> bool:
@@ -199,7 +200,7 @@ def compare(old: dict | None, new: dict | None) -> SignatureChange:
             else:
                 breaking.append(f"{name} changes type {before} -> {after}")
     if breaking:
-        return SignatureChange(BREAKING, breaking + compatible)
+        return SignatureChange(BREAKING, breaking + compatible, breaking)
     return SignatureChange(COMPATIBLE if compatible else SAME, compatible)
 
 
@@ -242,7 +243,7 @@ def signature_gate(model: Model, version: Version | str, production: Version | s
     if not change.breaking:
         return []
     return [f"{name}'s input is not compatible with {production_name} ({PRODUCTION}): {reason}"
-            for reason in change.reasons if reason]
+            for reason in change.breaks]
 
 
 # ---- checking requests ----

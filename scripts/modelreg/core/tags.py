@@ -127,8 +127,11 @@ def plan(changes: list[RegistryCommit], existing: dict[str, ExistingTag],
                             f"modelreg tags, and GTO would report the other commit's artifact. Delete the tag "
                             f"(git push origin :refs/tags/{name}) and run the release again")
                     else:
-                        result.warnings.append(f"tag {name} was not made by modelreg; it points at the commit "
-                                               "that registered the version, so it is kept and used")
+                        result.warnings.append(
+                            f"tag {name} was not made by modelreg; it points at the commit that registered the "
+                            "version, so it is kept and used. While it stays, each release reads main's whole "
+                            f"history: to have modelreg's own tag there, delete it (git push origin "
+                            f":refs/tags/{name}) and run the release again")
                     result.version_commits[(event.model, event.version)] = change.commit
                     continue
                 if known is not None:

@@ -57,7 +57,7 @@ def release_commits(existing: dict[str, ExistingTag]) -> set[str]:
     for tag in existing.values():
         data = tag.data
         commit = data.get("registry_commit") if data else None
-        if isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{40}", commit):
+        if isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{40}(?:[0-9a-f]{24})?", commit):
             commits.add(commit)
     return commits
 

@@ -134,16 +134,16 @@ def describe_status(status: dict) -> str:
     parts = []
     for stage, changes in (status.items() if isinstance(status, dict) else ()):
         words = []
-        for change in changes if isinstance(changes, list) else [changes]:
-            if isinstance(change, dict):
-                for kind, paths in change.items():
+        for item in changes if isinstance(changes, list) else [changes]:
+            if isinstance(item, dict):
+                for kind, paths in item.items():
                     label = _CHANGES.get(kind, kind.replace("changed ", ""))
                     if isinstance(paths, dict):
                         words += [f"{label} {p} {state}" for p, state in paths.items()]
                     else:
                         words.append(f"{label} {paths}")
             else:
-                text = str(change)
+                text = str(item)
                 words.append(text.replace("changed ", "") + " changed" if text.startswith("changed ") else text)
         parts.append(f"{stage}: {', '.join(words) or 'changed'}")
     return "; ".join(parts) or "changed"

@@ -119,7 +119,8 @@ def page(registry: Registry, changes: list[StageChange], repo_url: str | None = 
                                  f"<td>{escape(version.created)}</td>", f"<td>{escape(version.author or '')}</td>",
                                  f"<td>{_link((version.commit or '')[:12], commit_url(version.commit))}</td>",
                                  f"<td>{escape(str(data.get('path', '')))} {escape(str(data.get('md5', ''))[:8])}</td>",
-                                 f'<td class="wrap"><div>{escape(version.archived or version.notes or "")}</div></td>'])
+                                 '<td class="wrap"><div>' + escape(version.archived or version.notes or "") +
+                                 "</div></td>"])
         audit_rows = [[f"<td>{escape(c.at)}</td>", f"<td>{escape(c.stage)}</td>", f"<td>{escape(c.version or '-')}</td>",
                        f"<td>{escape(c.previous or '-')}</td>", f"<td>{escape(c.requester)}</td>",
                        f"<td>{escape(', '.join(c.approvers) or '-')}</td>",
