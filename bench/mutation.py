@@ -107,12 +107,14 @@ PLUGIN = '''"""pytest plugin for mutation runs only (written by bench/mutation.p
 
 - a mutant of module M runs only the tests listed for M (a test of another module that happens to
   call M is slower and proves nothing about M's own tests);
-- property tests run EXAMPLES examples, with no example database, so every run is the same.
+- property tests run EXAMPLES examples, with no example database, so every run is the same, and
+  do not shrink a failing example (a mutant needs a failure, not the smallest one: shrinking
+  costs seconds per killed mutant).
 """
 import os
 import re
 
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 ALLOWED = {}
 EXAMPLES = 0
@@ -124,7 +126,8 @@ def pytest_collection_modifyitems(config, items):
         current = getattr(test, "_hypothesis_internal_use_settings", None)
         if current is not None:
             test._hypothesis_internal_use_settings = settings(
-                current, max_examples=min(current.max_examples, EXAMPLES), database=None)
+                current, max_examples=min(current.max_examples, EXAMPLES), database=None,
+                phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False)
     match = re.match(r"(.+?)\\.x(?:_|\u01c1)", os.environ.get("MUTANT_UNDER_TEST", ""))
     if match is None or match.group(1) not in ALLOWED:
         return  # the clean run and the stats run: every test

@@ -359,7 +359,7 @@ def test_a_foreign_version_tag_on_another_commit_stops_the_release(repo):
     from ci_support import ci, tags_on
 
     registering = git("log", "-1", "--format=%H", "--", REGISTRY, cwd=repo).strip()
-    gto_register(repo, registering + "~1")  # the training commit, not the one that registered v1.0.0
+    gto_register(repo, registering + "~2")  # before training: DVC records no such artifact there
     promote_on_main(repo)
     result = ci(repo, None, "release")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -369,6 +369,22 @@ def test_a_foreign_version_tag_on_another_commit_stops_the_release(repo):
     assert set(tags_on(repo.parent / "origin.git")) == {"churn-classifier@v1.0.0"}  # nothing pushed
     assert git("tag", "-l", cwd=repo).split() == ["churn-classifier@v1.0.0"]  # nothing tagged
     assert not registry_object(repo, version_md5(repo)).exists()  # nothing copied
+
+
+@pytest.mark.slow
+def test_a_foreign_version_tag_on_the_training_commit_with_the_same_artifact_is_adopted(repo):
+    """GTO tags the commit that trained a version; where DVC records the very md5 there, it is the same artifact."""
+    from ci_support import ci
+
+    registering = git("log", "-1", "--format=%H", "--", REGISTRY, cwd=repo).strip()
+    gto_register(repo, registering + "~1")
+    promote_on_main(repo)
+    result = ci(repo, None, "release", "--no-push")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the commit the version record names as its training commit" in result.stdout
+    stage_tag = next(name for name in git("tag", "-l", cwd=repo).split() if "#production#" in name)
+    assert git("rev-list", "-n", "1", stage_tag, cwd=repo).strip() == git("rev-parse", registering + "~1",
+                                                                            cwd=repo).strip()
 
 
 @pytest.mark.slow

@@ -114,7 +114,13 @@ def _places(text: str) -> list[Place]:
     def walk(node, path):
         if isinstance(node, ScalarNode):
             found.append(Place(path, False, node.start_mark.index, node.end_mark.index, node.start_mark.line + 1))
-        elif isinstance(node, SequenceNode):
+            return
+        if path:  # a whole mapping or list can be replaced too: `stages: 1.2`, `gates: [production]`
+            end = node.end_mark.index
+            while text[end - 1] in " \n":  # a block collection ends after its last line break
+                end -= 1
+            found.append(Place(path, False, node.start_mark.index, end, node.start_mark.line + 1))
+        if isinstance(node, SequenceNode):
             for index, item in enumerate(node.value):
                 walk(item, path + (index,))
         elif isinstance(node, MappingNode):

@@ -31,6 +31,9 @@ def add_parser(sub) -> None:
     release.add_argument("--no-push", action="store_true", help="create tags locally only")
     release.add_argument("--no-copy", action="store_true", help="do not copy artifacts to the registry remote")
     release.add_argument("--dry-run", action="store_true", help="print what would be done")
+    release.add_argument("--full-history", action="store_true",
+                         help="walk main's whole history, not just what came after the newest release (rebuilds "
+                              "tags deleted by hand)")
     add_registry_option(release)
     release.set_defaults(run=run_release)
 
@@ -127,7 +130,8 @@ def run_release(args: argparse.Namespace) -> int:
 
     result = release.run(root, relative, push_to=None if args.no_push else args.push_to,
                          copy_artifacts=not args.no_copy, github=github, token=token, dry_run=args.dry_run,
-                         notify_urls=notifier.targets(os.environ.get(notifier.ENV)))
+                         notify_urls=notifier.targets(os.environ.get(notifier.ENV)),
+                         full_history=args.full_history)
     text = result.summary()
     if args.dry_run:
         text = text.replace("Tags created:", "Tags to create:")

@@ -124,8 +124,10 @@ def _fast(text: str, ref: Reference, filename: str) -> Resolved | None:
         if not isinstance(model, dict) or not isinstance(settings, dict):
             return None
         stages = model.get("stages") or {}
+        if not isinstance(stages, dict):  # `stages: [1]`: the schema's to refuse, on the full path
+            return None
         wanted = stages.get(ref.stage) if ref.stage else ref.version
-        if not isinstance(stages, dict) or not isinstance(wanted, str):
+        if not isinstance(wanted, str):
             return None
         block = sections.nested_block(text, blocks["versions"], wanted)
         if block is None:

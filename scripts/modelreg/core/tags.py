@@ -74,7 +74,8 @@ def parse(name: str) -> dict | None:
 
 
 def plan(changes: list[RegistryCommit], existing: dict[str, ExistingTag],
-         registered: set[tuple[str, str]] | None = None) -> Plan:
+         registered: set[tuple[str, str]] | None = None,
+         trained: dict[tuple[str, str], str] | None = None) -> Plan:
     """The tags that should exist and do not yet, in the order they happened.
 
     Tags that exist are never moved or deleted; one that disagrees with the
@@ -84,7 +85,10 @@ def plan(changes: list[RegistryCommit], existing: dict[str, ExistingTag],
     the registry (or modelreg's own tag of it). A foreign version tag on that very
     commit is adopted with a warning (GTO reads the same thing either way); one on
     another commit is a conflict, and the release refuses to run (GTO would
-    report that commit's artifact for every stage tag on the version).
+    report that commit's artifact for every stage tag on the version). A foreign
+    version tag on the commit the version record says trained it (`trained`: what
+    `modelreg import-gto` records from GTO's own tags) is adopted as well, and the
+    version's stage tags go there, where GTO finds the artifact.
     """
     result = Plan()
     counters: dict[str, int] = {}
@@ -120,6 +124,13 @@ def plan(changes: list[RegistryCommit], existing: dict[str, ExistingTag],
                 name = f"{event.model}@{event.version}"
                 known = existing.get(name)
                 if known is not None and known.data is None:  # GTO's, or made by hand
+                    if known.target != change.commit and known.target == (trained or {}).get(
+                            (event.model, event.version)):
+                        result.warnings.append(f"tag {name} was not made by modelreg; it points at the commit the "
+                                               "version record names as its training commit, so it is kept and "
+                                               "the version's stage tags go there")
+                        result.version_commits[(event.model, event.version)] = known.target
+                        continue
                     if known.target != change.commit:
                         result.conflicts.append(
                             f"tag {name} was not made by modelreg and points at {known.target[:12]}, but "

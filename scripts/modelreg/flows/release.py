@@ -80,7 +80,7 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
     result.warnings, result.since = walked.warnings, walked.since
     registry = Registry(state)
     registered = {(m.name, v) for m in registry.models() for v in m.versions}
-    plan = tags.plan(walked.changes, existing, registered)
+    plan = tags.plan(walked.changes, existing, registered, _verified_training_commits(root, registry, existing))
     if plan.conflicts:
         raise ModelregError([*(ModelregError(c).problems[0] for c in plan.conflicts), *ModelregError(
             "tags that modelreg did not make claim versions on other commits than the registry's: nothing was "
@@ -123,6 +123,24 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
     return result
 
 
+def _verified_training_commits(root: Path, registry: Registry, existing: dict) -> dict[tuple[str, str], str]:
+    """For versions that a foreign (GTO) version tag names: the training commit the record states, kept only when
+    DVC's record at that commit is the version's md5 — the record's text is the PR author's, the check is ours."""
+    from ..adapters import dvcfiles
+
+    found = {}
+    for model in registry.models():
+        for version in model.versions.values():
+            tag = existing.get(f"{model.name}@{version.name}")
+            if tag is None or tag.data is not None or not version.commit or tag.target != version.commit:
+                continue
+            record = dvcfiles.find_out(root, model.path, git.show_file(version.commit, "dvc.lock", root) or "",
+                                       git.show_file(version.commit, model.path + ".dvc", root) or "")
+            if record is not None and record.md5 == version.md5:
+                found[(model.name, version.name)] = version.commit
+    return found
+
+
 def _copy_needed(root: Path, registry: Registry, planned: list[tags.PlannedTag]) -> list[str]:
     """Copy to the `registry` remote every version a stage holds or a new tag names, that it lacks.
 
@@ -132,8 +150,8 @@ def _copy_needed(root: Path, registry: Registry, planned: list[tags.PlannedTag])
     missing or of the wrong size stops the run before a tag is made.
     """
     wanted: dict[tuple[str, str], str] = {}  # (model, version) -> why
-    for planned in planned:
-        event = planned.event
+    for tag in planned:
+        event = tag.event
         if event.kind == VERSION_REGISTERED or event.kind == STAGE_ASSIGNED:
             wanted.setdefault((event.model, event.version), "new")
     for model in registry.models():
@@ -154,7 +172,7 @@ def _copy_needed(root: Path, registry: Registry, planned: list[tags.PlannedTag])
     copied = []
     for (name, version_name), version in records.items():
         if status.get(version.md5):
-            dvc.copy(root, version.md5, dvc.CANDIDATES, dvc.REGISTRY)
+            dvc.copy(root, version.md5, dvc.CANDIDATES, dvc.REGISTRY, sha256=version.sha256)
             copied.append(f"{name} {version_name} ({version.md5}) copied")
         elif wanted[(name, version_name)] == "new" and any(
                 p.event.kind == VERSION_REGISTERED and (p.event.model, p.event.version) == (name, version_name)
