@@ -89,9 +89,14 @@ _READ_ONLY = {"validate", "resolve", "list", "show", "history", "compare", "sche
 
 
 def entry() -> None:
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        code = main()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # `modelreg list | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os._exit(0)
     if command_of(sys.argv[1:]) in _READ_ONLY:
         # Skip interpreter teardown for commands that only read: freeing a large
         # parsed registry object by object costs more than the lookup itself.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from ..core.compare import compare
-from ..views.markdown import comparison_markdown, rows
+from ..views.markdown import comparison_markdown, rows, signature_lines
 from ..core.problems import ModelregError
 from ..views.format import number
-from ..views.terminal import emit_json, table
+from ..views.terminal import emit_json, safe, table
 from ._common import add_registry_option, load_model
 
 
@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
                   for c in checks if not c.passed]
         for version, check in failed:
             print(f"gate {check.stage} fails for {version.name}: {check.detail}")
+        for line in signature_lines(result):
+            print(f"input {safe(line)}")
         lineage = {name: (data or {}).get("md5") for name, data in result.data.items()}
         if len(set(lineage.values())) > 1:
             print("training data differs: " + ", ".join(

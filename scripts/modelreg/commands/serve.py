@@ -32,6 +32,9 @@ def add_parser(sub) -> None:
     parser.add_argument("--allow-pickle", action="store_true",
                         help="load pickle and joblib versions (loading them runs code from the file; refused "
                              "by default): only if you trust every version that can reach the stage")
+    parser.add_argument("--batch-ms", type=float, default=2.0, metavar="MS",
+                        help="gather concurrent requests for a model for at most MS milliseconds and answer "
+                             "them with one call (default 2; 0 turns batching off)")
     add_registry_option(parser)
     parser.set_defaults(run=run)
 
@@ -77,9 +80,11 @@ def run(args: argparse.Namespace) -> int:
     from ..core.document import parse
     from ..core.registry import Registry
     from ..serving.app import create_app
-    from ..serving.models import Follower, ModelTable, artifact_loader
+    from ..serving.models import Follower, ModelTable, artifact_loader, sample_reader
 
     limit = max_body_bytes(args)
+    if args.batch_ms < 0:
+        raise UsageError("--batch-ms must be 0 (no batching) or a positive number of milliseconds")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     path = registry_file.find_registry(args.registry).resolve()
     root = git.toplevel(path.parent)
@@ -97,12 +102,14 @@ def run(args: argparse.Namespace) -> int:
                                 f"{type(error).__name__}: {error}; name the models to serve") from None
     if not names:
         raise UsageError(f"no model has a {args.stage} version in {source.name}; name the models to serve")
-    table = ModelTable(names, args.stage, source.name, artifact_loader(root, args.remote, args.allow_pickle))
+    table = ModelTable(names, args.stage, source.name, artifact_loader(root, args.remote, args.allow_pickle),
+                       samples=sample_reader(root))
     table.update(text)
     follower = Follower(table, source, args.poll_seconds, text=text)
     follower.start()
     try:
-        uvicorn.run(create_app(table, follower, max_body_bytes=limit, allow_non_finite=args.allow_non_finite),
+        uvicorn.run(create_app(table, follower, max_body_bytes=limit, allow_non_finite=args.allow_non_finite,
+                               batch_ms=args.batch_ms),
                     host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)
     finally:
         follower.stop()

@@ -123,7 +123,8 @@ class Model:
 
     @property
     def gates(self) -> dict[str, dict]:
-        return _mapping(self.raw.get("gates"))
+        # a stage's gate that is not a mapping (`production: true`) is the schema's to report; it gates nothing
+        return {stage: rule for stage, rule in _mapping(self.raw.get("gates")).items() if isinstance(rule, dict)}
 
     @property
     def stages(self) -> dict[str, str]:
@@ -205,11 +206,11 @@ class Registry:
 
     @property
     def model_names(self) -> list[str]:
-        return list(self.raw.get("models") or {})
+        return list(_mapping(self.raw.get("models")))
 
     def model(self, name: str) -> Model | None:
         if name not in self._models:
-            raw = (self.raw.get("models") or {}).get(name)
+            raw = _mapping(self.raw.get("models")).get(name)
             if not isinstance(raw, dict):
                 return None
             self._models[name] = Model(name, raw)

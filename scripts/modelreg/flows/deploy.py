@@ -14,7 +14,9 @@ from pathlib import Path
 
 from ..adapters import registry_file
 from ..core.lookup import Reference
+from ..core.problems import ModelregError
 from ..core.registry import Registry
+from ..core.signature import check_rows, signature_of
 from .artifacts import check_loadable, load_verified, pull, resolve_reference
 
 
@@ -37,9 +39,28 @@ def deploy(stage: str = "production", model: str = "", into: Path = Path("deploy
         target = pull(answer, into / name / Path(answer.path).name)
         loaded = load_verified(target, answer.format, allow_pickle=allow_pickle)
         sample = Path(answer.path).parent / "sample.json"
-        outcome = "loaded; no sample input to predict on"
-        if sample.exists() and hasattr(loaded, "predict"):
-            predictions = loaded.predict(json.loads(sample.read_text())["rows"])
+        if not hasattr(loaded, "predict"):
+            outcome = "loaded (not a predictor: no smoke test)"
+        elif not sample.is_file():
+            raise ModelregError(f"{name} {answer.version}: no sample input at {sample}; the smoke test needs one "
+                                "(rows the model must answer) so a deploy cannot pass without predicting")
+        else:
+            rows = _sample_rows(sample)
+            problems = check_rows(signature_of(registry.model(name), answer.version), rows)
+            if problems:
+                raise ModelregError(f"{name} {answer.version}: the sample input does not fit the version's input "
+                                    f"signature: {'; '.join(problems)}")
+            predictions = loaded.predict(rows)
             outcome = f"{len(predictions)} predictions on {sample}"
         done.append(Deployed(name, answer.version, answer.md5, outcome))
     return done
+
+
+def _sample_rows(sample: Path) -> list:
+    try:
+        rows = json.loads(sample.read_text("utf-8"))["rows"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelregError(f"{sample}: not a sample input ({{\"rows\": [[...], ...]}}): {error}") from None
+    if not isinstance(rows, list) or not rows:
+        raise ModelregError(f"{sample}: \"rows\" must be a non-empty list of rows")
+    return rows

@@ -5,9 +5,11 @@ No `from __future__ import annotations` here: FastAPI reads the endpoints' annot
 """
 
 import math
+import threading
 import time
 from typing import Any
 
+from .answering import Batcher, Refused
 from .limits import DEFAULT_MAX_BODY_BYTES, SHAPE, BadInput, BodyLimit, parse_rows
 from .models import Follower, ModelTable
 
@@ -18,7 +20,9 @@ _PREDICT_BODY = {"requestBody": {"required": True, "content": {"application/json
 
 
 def create_app(table: ModelTable, follower: Follower | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-               allow_non_finite: bool = False):
+               allow_non_finite: bool = False, batch_ms: float = 0.0):
+    """The app; `batch_ms` > 0 gathers concurrent requests for a model for at most that long and answers
+    them with one call (answering.Batcher), 0 answers each request by itself."""
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse, PlainTextResponse
@@ -43,6 +47,18 @@ def create_app(table: ModelTable, follower: Follower | None = None, max_body_byt
     app = FastAPI(title="modelreg", description="Serves the models that hold a stage in the registry.")
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
+    batchers: dict[str, Batcher] = {}
+    batchers_lock = threading.Lock()
+
+    def batcher(name: str) -> Batcher:
+        found = batchers.get(name)
+        if found is None:
+            with batchers_lock:
+                found = batchers.get(name)
+                if found is None:
+                    found = batchers[name] = Batcher(name, lambda: table.get(name), batch_ms / 1000)
+        return found
+
     def answer(name: str, body: bytes) -> dict:
         current = table.get(name)  # taken once: a swap during this request does not affect it
         if current is None:
@@ -57,10 +73,17 @@ def create_app(table: ModelTable, follower: Follower | None = None, max_body_byt
             raise HTTPException(422, str(error)) from None
         started = time.perf_counter()
         try:
-            predictions = current.model.predict(rows)
+            if batch_ms > 0:  # answered with other requests' rows, by the version current for the whole batch
+                current, predictions, probabilities = batcher(name).submit(rows)
+            else:
+                predictions, probabilities = current.answerer.answer(rows)
             result = {"model": name, "version": current.version, "predictions": _plain(predictions)}
-            if hasattr(current.model, "predict_proba"):
-                result["probabilities"] = _plain(current.model.predict_proba(rows))
+            if probabilities is not None:
+                result["probabilities"] = _plain(probabilities)
+        except Refused as refused:  # the model refused the input (in a batch)
+            requests.labels(name, refused.served.version, "error").inc()
+            raise HTTPException(422, f"{name} {refused.served.version} could not predict: {refused.error}") \
+                from None
         except Exception as error:  # the model refused the input
             requests.labels(name, current.version, "error").inc()
             raise HTTPException(422, f"{name} {current.version} could not predict: {error}") from None
@@ -80,7 +103,8 @@ def create_app(table: ModelTable, follower: Follower | None = None, max_body_byt
         if current is None:
             raise HTTPException(404, f"model {name} is not served")
         return {"name": name, "version": current.version, "md5": current.md5, "stage": current.stage,
-                "metrics": current.metrics, "loaded_at": current.loaded_at}
+                "metrics": current.metrics, "loaded_at": current.loaded_at, "answer": current.answerer.mode,
+                "batching": f"requests gathered for at most {batch_ms:g} ms" if batch_ms > 0 else "off"}
 
     @app.get("/healthz")
     def health() -> JSONResponse:

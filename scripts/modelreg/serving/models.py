@@ -35,6 +35,13 @@ class Served:
     metrics: dict
     model: Any = field(repr=False)
     loaded_at: float = field(default_factory=time.time)
+    answerer: Any = field(default=None, repr=False, compare=False)  # how answers are made (answering.py)
+
+    def __post_init__(self) -> None:
+        if self.answerer is None:
+            from .answering import Answerer
+
+            object.__setattr__(self, "answerer", Answerer(self.model))
 
 
 @dataclass
@@ -65,8 +72,10 @@ Loader = Callable[[Resolved], Any]  # fetch + verify + load an artifact
 
 
 class ModelTable:
-    def __init__(self, names: list[str], stage: str, registry_name: str, loader: Loader):
+    def __init__(self, names: list[str], stage: str, registry_name: str, loader: Loader,
+                 samples: Callable[[Resolved], list | None] | None = None):
         self.names, self.stage, self.registry_name, self.loader = names, stage, registry_name, loader
+        self.samples = samples  # the sample rows of a version, to check its one-pass answer at load time
         self._served: dict[str, Served] = {}
         self.status: dict[str, Status] = {name: Status() for name in names}
         self._lock = threading.Lock()  # one update at a time; readers never wait for it
@@ -125,11 +134,39 @@ class ModelTable:
             log.error("%s; still serving %s", status.last_error, self._serving(name))
             return None
         metrics = _metrics(text, name, answer.version, self.registry_name)
-        self._served = {**self._served, name: Served(name, answer.version, answer.md5, self.stage, metrics, model)}
+        answerer = _answerer(model, self.samples, answer)
+        self._served = {**self._served, name: Served(name, answer.version, answer.md5, self.stage, metrics, model,
+                                                     answerer=answerer)}
         status.last_error, status.failed_md5 = None, None
         status.swaps += 1
         log.info("now serving %s %s (md5 %s)", name, answer.version, answer.md5)
         return f"{name} {current.version if current else '-'} -> {answer.version}"
+
+
+def _answerer(model: Any, samples: Callable[[Resolved], list | None] | None, answer: Resolved):
+    """The model's Answerer, its one-pass answer checked on the sample rows when there are any."""
+    from .answering import Answerer
+
+    sample = None
+    if samples is not None:
+        try:
+            sample = samples(answer)
+        except Exception as error:  # a missing or unreadable sample: the first request decides
+            log.warning("no sample rows for %s %s: %s", answer.name, answer.version, describe(error))
+    return Answerer(model, sample)  # a sample the model cannot answer leaves the choice to the first request
+
+
+def sample_reader(root: Path) -> Callable[[Resolved], list | None]:
+    """The rows of models/NAME/sample.json beside the version's artifact path (None if there is none)."""
+    def read(answer: Resolved) -> list | None:
+        import json
+
+        path = root / Path(answer.path).parent / "sample.json"
+        if not path.is_file():
+            return None
+        rows = json.loads(path.read_text()).get("rows")
+        return rows if isinstance(rows, list) and rows else None
+    return read
 
 
 def _metrics(text: str, name: str, version: str, registry_name: str) -> dict:
