@@ -269,3 +269,16 @@ def test_a_swap_during_batching_never_mixes_versions():
         # every row of a response comes from the version the response names
         assert body["predictions"] == (["a", "a"] if body["version"] == "v1.2.0" else ["b", "b"]), body
     assert versions == {"v1.2.0", "v1.3.0"} or len(versions) == 1
+
+
+def test_two_pass_can_be_asked_for():
+    from modelreg.serving.models import ModelTable
+
+    model = Counting(Threshold())
+    table = ModelTable([MODEL], "production", "registry.yaml", lambda answer: model, samples=lambda answer: ROWS,
+                       two_pass=True)
+    table.update(SAMPLE)
+    served = table.get(MODEL)
+    assert served.answerer.mode == "two passes (modelreg serve --two-pass)"
+    served.answerer.answer([[0.9, 0.0]])
+    assert model.calls == {"predict": 1, "predict_proba": 1}

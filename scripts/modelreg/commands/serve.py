@@ -35,6 +35,10 @@ def add_parser(sub) -> None:
     parser.add_argument("--batch-ms", type=float, default=2.0, metavar="MS",
                         help="gather concurrent requests for a model for at most MS milliseconds and answer "
                              "them with one call (default 2; 0 turns batching off)")
+    parser.add_argument("--two-pass", action="store_true",
+                        help="always call predict and predict_proba for a classifier, as before one-pass "
+                             "answers (for comparison; by default predictions come from predict_proba where "
+                             "that is verified to be exact)")
     add_registry_option(parser)
     parser.set_defaults(run=run)
 
@@ -103,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if not names:
         raise UsageError(f"no model has a {args.stage} version in {source.name}; name the models to serve")
     table = ModelTable(names, args.stage, source.name, artifact_loader(root, args.remote, args.allow_pickle),
-                       samples=sample_reader(root))
+                       samples=sample_reader(root), two_pass=args.two_pass)
     table.update(text)
     follower = Follower(table, source, args.poll_seconds, text=text)
     follower.start()

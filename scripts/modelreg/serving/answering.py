@@ -33,13 +33,15 @@ class Answerer:
 
     `mode` says how, for GET /models/{name}; `one_pass` is None until the check has run."""
 
-    def __init__(self, model: Any, sample: list | None = None):
+    def __init__(self, model: Any, sample: list | None = None, two_pass: bool = False):
         self.model = model
         self.has_proba = hasattr(model, "predict_proba")
         self.one_pass: bool | None = None
         self.mode = "one pass (predict; the model has no predict_proba)"
         self._lock = threading.Lock()
-        if self.has_proba:
+        if self.has_proba and two_pass:
+            self.one_pass, self.mode = False, "two passes (modelreg serve --two-pass)"
+        elif self.has_proba:
             self.mode = "undecided (checked on the rows of the first request: the model has no sample)"
             if sample:
                 try:

@@ -73,9 +73,10 @@ Loader = Callable[[Resolved], Any]  # fetch + verify + load an artifact
 
 class ModelTable:
     def __init__(self, names: list[str], stage: str, registry_name: str, loader: Loader,
-                 samples: Callable[[Resolved], list | None] | None = None):
+                 samples: Callable[[Resolved], list | None] | None = None, two_pass: bool = False):
         self.names, self.stage, self.registry_name, self.loader = names, stage, registry_name, loader
         self.samples = samples  # the sample rows of a version, to check its one-pass answer at load time
+        self.two_pass = two_pass  # always call predict and predict_proba (for comparison)
         self._served: dict[str, Served] = {}
         self.status: dict[str, Status] = {name: Status() for name in names}
         self._lock = threading.Lock()  # one update at a time; readers never wait for it
@@ -134,7 +135,7 @@ class ModelTable:
             log.error("%s; still serving %s", status.last_error, self._serving(name))
             return None
         metrics = _metrics(text, name, answer.version, self.registry_name)
-        answerer = _answerer(model, self.samples, answer)
+        answerer = _answerer(model, self.samples, answer, self.two_pass)
         self._served = {**self._served, name: Served(name, answer.version, answer.md5, self.stage, metrics, model,
                                                      answerer=answerer)}
         status.last_error, status.failed_md5 = None, None
@@ -143,17 +144,18 @@ class ModelTable:
         return f"{name} {current.version if current else '-'} -> {answer.version}"
 
 
-def _answerer(model: Any, samples: Callable[[Resolved], list | None] | None, answer: Resolved):
+def _answerer(model: Any, samples: Callable[[Resolved], list | None] | None, answer: Resolved,
+              two_pass: bool = False):
     """The model's Answerer, its one-pass answer checked on the sample rows when there are any."""
     from .answering import Answerer
 
     sample = None
-    if samples is not None:
+    if samples is not None and not two_pass:
         try:
             sample = samples(answer)
         except Exception as error:  # a missing or unreadable sample: the first request decides
             log.warning("no sample rows for %s %s: %s", answer.name, answer.version, describe(error))
-    return Answerer(model, sample)  # a sample the model cannot answer leaves the choice to the first request
+    return Answerer(model, sample, two_pass)  # a sample the model cannot answer leaves the choice to the first request
 
 
 def sample_reader(root: Path) -> Callable[[Resolved], list | None]:
