@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from .answering import Batcher, Refused
+from ..core.signature import check_rows, describe as describe_signature
 from .limits import DEFAULT_MAX_BODY_BYTES, SHAPE, BadInput, BodyLimit, parse_rows
 from .models import Follower, ModelTable
 
@@ -71,6 +72,11 @@ def create_app(table: ModelTable, follower: Follower | None = None, max_body_byt
         except BadInput as error:
             requests.labels(name, current.version, "bad_request").inc()
             raise HTTPException(422, str(error)) from None
+        mismatch = check_rows(current.signature, rows)
+        if mismatch:  # the version's recorded input signature: a clear 422, before the model sees anything
+            requests.labels(name, current.version, "bad_request").inc()
+            raise HTTPException(422, f"{name} {current.version} expects {describe_signature(current.signature)}: "
+                                     f"{'; '.join(mismatch)}")
         started = time.perf_counter()
         try:
             if batch_ms > 0:  # answered with other requests' rows, by the version current for the whole batch

@@ -36,6 +36,7 @@ class Served:
     model: Any = field(repr=False)
     loaded_at: float = field(default_factory=time.time)
     answerer: Any = field(default=None, repr=False, compare=False)  # how answers are made (answering.py)
+    signature: dict | None = field(default=None, compare=False)  # the version's input signature, if recorded
 
     def __post_init__(self) -> None:
         if self.answerer is None:
@@ -134,10 +135,10 @@ class ModelTable:
             status.errors += 1
             log.error("%s; still serving %s", status.last_error, self._serving(name))
             return None
-        metrics = _metrics(text, name, answer.version, self.registry_name)
+        metrics, signature = _metrics(text, name, answer.version, self.registry_name)
         answerer = _answerer(model, self.samples, answer, self.two_pass)
         self._served = {**self._served, name: Served(name, answer.version, answer.md5, self.stage, metrics, model,
-                                                     answerer=answerer)}
+                                                     answerer=answerer, signature=signature)}
         status.last_error, status.failed_md5 = None, None
         status.swaps += 1
         log.info("now serving %s %s (md5 %s)", name, answer.version, answer.md5)
@@ -171,16 +172,19 @@ def sample_reader(root: Path) -> Callable[[Resolved], list | None]:
     return read
 
 
-def _metrics(text: str, name: str, version: str, registry_name: str) -> dict:
+def _metrics(text: str, name: str, version: str, registry_name: str) -> tuple[dict, dict | None]:
+    """The version's metrics (shown on /models/NAME) and input signature (checked on every request)."""
     from ..adapters import registry_file
     from ..core.registry import Registry
+    from ..core.signature import signature_of
 
     try:
         data, _ = registry_file.parse(text, registry_name)
-        found = Registry(data).model(name).version(version)
-        return dict(found.metrics) if found else {}
-    except Exception:  # the metrics are shown, not needed: a text that resolved but cannot be read fully
-        return {}
+        model = Registry(data).model(name)
+        found = model.version(version)
+        return (dict(found.metrics) if found else {}), signature_of(model, version)
+    except Exception:  # shown and checked when readable: a text that resolved but cannot be read fully
+        return {}, None
 
 
 def artifact_loader(root: Path, remote: str, allow_pickle: bool = False) -> Loader:
