@@ -121,3 +121,19 @@ def test_pull_and_load_verify_the_signature_where_the_stage_requires_it(released
     loaded = subprocess.run([sys.executable, "-c", "import modelreg; print(type(modelreg.load('churn-classifier')))"],
                             cwd=repo, capture_output=True, text=True, env=env)
     assert loaded.returncode == 0 and "RandomForest" in loaded.stdout, loaded.stderr
+
+
+def test_the_release_signs_new_versions_and_names_the_bundle_in_the_tag(trained_repo, tmp_path):
+    import hashlib
+    import json
+
+    repo = trained_repo
+    private, _ = key_pair(tmp_path, "release")
+    result = subprocess.run([sys.executable, "-m", "modelreg", "ci", "release", "--no-push", "--sign", "--key",
+                             str(private)], cwd=repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    message = json.loads(subprocess.run(["git", "tag", "-l", "--format=%(contents)", f"{MODEL}@v1.0.0"], cwd=repo,
+                                        capture_output=True, text=True, check=True).stdout)
+    version = yaml.safe_load((repo / "models" / "registry.yaml").read_text())["models"][MODEL]["versions"]["v1.0.0"]
+    bundle = dvc.get_side_file(repo, "registry", signing.bundle_name(version["md5"]))
+    assert message["signature_sha256"] == hashlib.sha256(bundle).hexdigest()

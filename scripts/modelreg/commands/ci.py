@@ -31,6 +31,10 @@ def add_parser(sub) -> None:
     release.add_argument("--no-push", action="store_true", help="create tags locally only")
     release.add_argument("--no-copy", action="store_true", help="do not copy artifacts to the registry remote")
     release.add_argument("--dry-run", action="store_true", help="print what would be done")
+    release.add_argument("--sign", action="store_true",
+                         help="sign each new version (keyless in Actions, or --key) and record the bundle's sha256 "
+                              "in its tag message")
+    release.add_argument("--key", metavar="PRIVATE.pem", help="sign with this elliptic-curve key instead")
     release.add_argument("--full-history", action="store_true",
                          help="walk main's whole history, not just what came after the newest release (rebuilds "
                               "tags deleted by hand)")
@@ -120,6 +124,16 @@ def run_check(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _signer(root: Path, args: argparse.Namespace):
+    """Sign a newly released version in the registry remote; None unless --sign."""
+    if not args.sign:
+        return None
+    from ..flows.signing import sign
+
+    key = Path(args.key) if args.key else None
+    return lambda version: sign(root, version.md5, version.sha256, version.size, private_key=key)
+
+
 def run_release(args: argparse.Namespace) -> int:
     from ..adapters import actions, github as github_api, notifier
     from ..flows import release
@@ -131,7 +145,7 @@ def run_release(args: argparse.Namespace) -> int:
     result = release.run(root, relative, push_to=None if args.no_push else args.push_to,
                          copy_artifacts=not args.no_copy, github=github, token=token, dry_run=args.dry_run,
                          notify_urls=notifier.targets(os.environ.get(notifier.ENV)),
-                         full_history=args.full_history)
+                         full_history=args.full_history, sign=_signer(root, args))
     text = result.summary()
     if args.dry_run:
         text = text.replace("Tags created:", "Tags to create:")

@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..adapters import git
 from ..core.diff import STAGE_ASSIGNED, STAGE_UNASSIGNED, VERSION_REGISTERED, VERSION_UNARCHIVED
 from ..core.document import parse_valid
 from ..core.problems import ModelregError
-from ..core.registry import Registry
+from ..core.registry import Registry, Version
 from ..core import tags
 from ..views import report
 from ..views.markdown import md
@@ -63,7 +64,8 @@ class Released:
 
 def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | None = "origin",
         copy_artifacts: bool = True, github=None, token: str | None = None, dry_run: bool = False,
-        notify_urls: list[str] | None = None, full_history: bool = False) -> Released:
+        notify_urls: list[str] | None = None, full_history: bool = False,
+        sign: Callable[[Version], str] | None = None) -> Released:
     """full_history: walk main's whole first-parent history even when the tags allow starting after the
     newest release (the result is the same; tests compare the two)."""
     result = Released()
@@ -94,6 +96,12 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
         return result
     if copy_artifacts:  # bytes first: a tag never names a version the store lacks
         result.copied = _copy_needed(root, registry, plan.tags)
+    signatures = {}  # md5 -> the bundle's sha256, recorded in the version tag's message
+    if sign is not None:  # signed after the copy, before the tags: the tag message names the bundle
+        for planned in plan.tags:
+            if planned.event.kind == VERSION_REGISTERED:
+                version = registry.model(planned.event.model).version(planned.event.version)
+                signatures[version.md5] = sign(version)
     created = []
     for planned in plan.tags:
         event = planned.event
@@ -102,6 +110,8 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
         version = model.version(name) if model and name else None
         pr, approvers = github.pull_request_for_commit(planned.commit) if github else (None, None)
         planned.message = tags.message(planned, version.metrics if version else None, pr, approvers)
+        if version is not None and event.kind == VERSION_REGISTERED and version.md5 in signatures:
+            planned.message["signature_sha256"] = signatures[version.md5]
         tagger = (event.history or {}).get("by") if event.kind in (STAGE_ASSIGNED, STAGE_UNASSIGNED) else None
         tagger = tagger or (version.author if version else None) or "modelreg"
         created.append((planned.name, planned.target, json.dumps(planned.message, indent=2, sort_keys=True),
