@@ -104,3 +104,16 @@ def test_the_evaluation_job_has_no_write_permission_and_no_secret():
     check = workflow["jobs"]["check"]
     assert check["needs"] == "evaluate"
     assert "--evaluation" in check["steps"][-1]["run"]
+
+
+def test_the_release_records_the_reproduced_metrics(evaluated_repo):
+    repo = evaluated_repo
+    git("checkout", "-q", "main", cwd=repo)
+    git("merge", "-q", "--no-ff", "candidate", "-m", "Merge the candidate", cwd=repo)
+    result = subprocess.run([sys.executable, "-m", "modelreg", "ci", "release", "--no-push", "--evaluate"], cwd=repo,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    message = json.loads(git("tag", "-l", "--format=%(contents)", f"{MODEL}@v1.1.0", cwd=repo))
+    registered = yaml.safe_load((repo / REGISTRY).read_text())["models"][MODEL]["versions"]["v1.1.0"]["metrics"]
+    assert message["reproduced"]["trusted"] and message["reproduced"]["ok"]
+    assert message["reproduced"]["metrics"]["roc_auc"] == pytest.approx(registered["roc_auc"], abs=1e-4)

@@ -35,6 +35,9 @@ def add_parser(sub) -> None:
                          help="sign each new version (keyless in Actions, or --key) and record the bundle's sha256 "
                               "in its tag message")
     release.add_argument("--key", metavar="PRIVATE.pem", help="sign with this elliptic-curve key instead")
+    release.add_argument("--evaluate", action="store_true",
+                         help="re-run each new version's evaluation on main and record the reproduced metrics in its "
+                              "tag message and release notes")
     release.add_argument("--full-history", action="store_true",
                          help="walk main's whole history, not just what came after the newest release (rebuilds "
                               "tags deleted by hand)")
@@ -134,6 +137,21 @@ def _signer(root: Path, args: argparse.Namespace):
     return lambda version: sign(root, version.md5, version.sha256, version.size, private_key=key)
 
 
+def _reproducer(root: Path, relative: str):
+    """Reproduce a version's metrics with main's own evaluation (flows/evaluate.py), as data for its tag."""
+    from ..adapters import registry_file
+    from ..flows.evaluate import evaluate
+
+    state = registry_file.at_revision(root, "HEAD", relative) or {}
+
+    def reproduce(name: str, version: str) -> dict:
+        result = evaluate(root, "HEAD", state, name, version, [], base_data=state, remote="registry")
+        metrics = {m.name: m.reproduced for m in result.metrics if m.reproduced is not None}
+        return {"metrics": metrics, "ok": result.ok, "trusted": result.trusted, "skipped": result.skipped,
+                "error": result.error}
+    return reproduce
+
+
 def run_release(args: argparse.Namespace) -> int:
     from ..adapters import actions, github as github_api, notifier
     from ..flows import release
@@ -145,7 +163,8 @@ def run_release(args: argparse.Namespace) -> int:
     result = release.run(root, relative, push_to=None if args.no_push else args.push_to,
                          copy_artifacts=not args.no_copy, github=github, token=token, dry_run=args.dry_run,
                          notify_urls=notifier.targets(os.environ.get(notifier.ENV)),
-                         full_history=args.full_history, sign=_signer(root, args))
+                         full_history=args.full_history, sign=_signer(root, args),
+                         reproduce=_reproducer(root, relative) if args.evaluate else None)
     text = result.summary()
     if args.dry_run:
         text = text.replace("Tags created:", "Tags to create:")

@@ -137,7 +137,8 @@ def _fast(text: str, ref: Reference, filename: str) -> Resolved | None:
         return None
     record = version.get(wanted) if isinstance(version, dict) else None
     if not isinstance(record, dict) or not isinstance(record.get("md5"), str) or not _MD5.match(record["md5"]) \
-            or type(record.get("size")) is not int or record.get("archived") and ref.stage:
+            or type(record.get("size")) is not int or not isinstance(record.get("created"), str) \
+            or record.get("archived") and ref.stage:
         return None
     if settings.get("schema") != 1 or not isinstance(model.get("path"), str):
         return None

@@ -37,6 +37,11 @@ def bump(version: str | None, part: str) -> str:
     return f"v{major}.{minor}.{patch + 1}"
 
 
+def _names(value: Any) -> bool:
+    """A list of names (stages); anything else in settings is the schema's to report."""
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
 def _mapping(value: Any) -> dict:
     """A mapping field, or {} where the file has something else there (the schema says what)."""
     return value if isinstance(value, dict) else {}
@@ -198,11 +203,13 @@ class Registry:
 
     @property
     def stage_names(self) -> tuple[str, ...]:
-        return tuple(self.settings.get("stages") or DEFAULT_STAGES)
+        stages = self.settings.get("stages")
+        return tuple(stages) if _names(stages) and stages else DEFAULT_STAGES
 
     @property
     def approval_stages(self) -> tuple[str, ...]:
-        return tuple(self.settings.get("require_approval", DEFAULT_APPROVAL_STAGES))
+        stages = self.settings.get("require_approval", DEFAULT_APPROVAL_STAGES)
+        return tuple(stages) if _names(stages) else DEFAULT_APPROVAL_STAGES  # malformed: the default, not none
 
     @property
     def model_names(self) -> list[str]:

@@ -83,7 +83,7 @@ def _run(root: Path, base: str, work: Path, artifact: str, md5: str, size: int, 
         record = dvcfiles.find_out(work, data_path)
         if record is None:
             raise ModelregError(f"the base's DVC files record no md5 for the evaluation data {data_path}")
-        dvc.pull(root, record.md5, dvc.inside(work, data_path), remote=spec.get("remote") or remote)
+        dvc.pull(root, record.md5, dvc.inside(work, data_path), remote=spec.get("remote") or dvc.CANDIDATES)
     for name in metrics_files:
         (work / name).unlink(missing_ok=True)  # a committed metrics file must not pass for a reproduction
     env = {key: os.environ[key] for key in SAFE_ENV if key in os.environ}

@@ -65,7 +65,8 @@ class Released:
 def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | None = "origin",
         copy_artifacts: bool = True, github=None, token: str | None = None, dry_run: bool = False,
         notify_urls: list[str] | None = None, full_history: bool = False,
-        sign: Callable[[Version], str] | None = None) -> Released:
+        sign: Callable[[Version], str] | None = None, reproduce: Callable[[str, str], dict] | None = None
+        ) -> Released:
     """full_history: walk main's whole first-parent history even when the tags allow starting after the
     newest release (the result is the same; tests compare the two)."""
     result = Released()
@@ -112,6 +113,8 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
         planned.message = tags.message(planned, version.metrics if version else None, pr, approvers)
         if version is not None and event.kind == VERSION_REGISTERED and version.md5 in signatures:
             planned.message["signature_sha256"] = signatures[version.md5]
+        if version is not None and event.kind == VERSION_REGISTERED and reproduce is not None:
+            planned.message["reproduced"] = reproduce(event.model, event.version)
         tagger = (event.history or {}).get("by") if event.kind in (STAGE_ASSIGNED, STAGE_UNASSIGNED) else None
         tagger = tagger or (version.author if version else None) or "modelreg"
         created.append((planned.name, planned.target, json.dumps(planned.message, indent=2, sort_keys=True),
@@ -228,6 +231,7 @@ def _release_notes(existing: dict[str, tags.ExistingTag], registry: Registry,
             if tag is None:
                 continue
             data = tag.data or {}
-            body = report.model_card(model, version, data.get("pr"), data.get("approvers"), web_url)
+            body = report.model_card(model, version, data.get("pr"), data.get("approvers"), web_url,
+                                     data.get("reproduced"))
             wanted[tag.name] = (f"{model.name} {version.name}", body)
     return wanted

@@ -12,7 +12,7 @@ COMMENT_MARKER = "<!-- modelreg:check -->"
 
 
 def model_card(model: Model, version: Version, pr: int | None = None, approvers: list[str] | None = None,
-               repo_url: str | None = None) -> str:
+               repo_url: str | None = None, reproduced: dict | None = None) -> str:
     """Release notes for NAME@vX.Y.Z: everything a reviewer or an auditor asks about the version."""
     lines = [f"## {md(model.name)} {md(version.name)}", ""]
     if model.description:
@@ -27,6 +27,11 @@ def model_card(model: Model, version: Version, pr: int | None = None, approvers:
                                                           for k, v in version.metrics.items()]))
     else:
         lines.append("none recorded")
+    if isinstance(reproduced, dict) and isinstance(reproduced.get("metrics"), dict):
+        trust = "counts" if reproduced.get("trusted") else "informational: loading it runs the author's code"
+        lines += ["", f"Reproduced at release by the evaluation on `main` ({md(trust)}):", ""]
+        lines.append(markdown_table(["metric", "reproduced"], [[k, number(v)] for k, v in
+                                                               reproduced["metrics"].items()]))
     params = flatten(version.params)
     if params:
         lines += ["", "### Params", "", markdown_table(["param", "value"], [[k, number(v)] for k, v in params.items()])]
