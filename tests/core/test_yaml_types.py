@@ -196,3 +196,70 @@ def test_registry_settings_of_the_wrong_type(settings):
     reg = Registry({"settings": settings, "models": {}})
     assert reg.settings == {}
     assert reg.stage_names == ("staging", "production")
+
+
+# ---- resolve's fast path reads a few blocks: what it reads must not crash it ----
+
+@pytest.mark.parametrize("old, new, answers", [
+    ("schema: 1\n", "schema: 1\nsettings: {stages: 0x9ee4}\n", True),  # malformed stages: the default ones
+    ("schema: 1\n", "schema: 1\nsettings: {stages: [1, 2]}\n", True),
+    ("schema: 1\n", "schema: 1\nsettings: 1.2\n", True),
+    ("    gates:\n", "    gates:\n      qa: true\n", True),  # gates are not read to answer
+    ("    stages:\n      staging: v1.3.0       # the candidate\n      production: v1.2.0\n", "    stages: [1]\n", False),
+    ("    stages:\n      staging: v1.3.0       # the candidate\n      production: v1.2.0\n", "    stages: true\n", False),
+    ("        created: 2026-11-20T09:30:00Z\n", "", False),
+    ("        created: 2026-11-20T09:30:00Z\n", "        1_000.5: 2026-11-20T09:30:00Z\n", False),
+])
+def test_resolve_answers_or_refuses_at_a_line_never_crashes(old, new, answers):
+    """The fast path answers from the blocks it reads (settings, one model's stages and one version):
+    a problem elsewhere is validate's; a problem there sends it to the full, checked parse."""
+    from modelreg.core.lookup import Reference, resolve
+
+    text = SAMPLE.replace(old, new, 1)
+    assert text != SAMPLE
+    try:
+        answer = resolve(text, Reference("churn-classifier", stage="production"), "r.yaml")
+    except ModelregError as error:
+        assert all(p.file == "r.yaml" and isinstance(p.line, int) for p in error.problems), error.problems
+        assert not answers
+    else:
+        assert answers and (answer.version, answer.md5) == ("v1.2.0", "7d793037a0760186574b0282f2f435e7")
+
+
+@pytest.mark.parametrize("stages, names", [(["a", "b"], ("a", "b")), ([], ("staging", "production")),
+                                           ([1, "b"], ("staging", "production")), (7, ("staging", "production"))])
+def test_stage_names_of_any_settings(stages, names):
+    assert Registry({"settings": {"stages": stages}}).stage_names == names
+
+
+@pytest.mark.parametrize("approval, stages", [(["a"], ("a",)), ([], ()), ([1], ("production",)), ("a", ("production",)),
+                                              (None, ("production",))])
+def test_approval_stages_of_any_settings(approval, stages):
+    assert Registry({"settings": {"require_approval": approval}}).approval_stages == stages
+    assert Registry({}).approval_stages == ("production",)
+
+
+# ---- what the reader (core/yamlread.py, not changed here) still gets wrong ----
+# These found by the property suites are outside the files this work may change; each is a
+# strict xfail so that the fix turns it into a failure that asks for the marker to go.
+
+@pytest.mark.xfail(strict=True, raises=KeyError, reason="yamlread: an explicit !!bool on a value that is no "
+                   "boolean raises KeyError (a traceback from validate)")
+def test_an_explicit_bool_tag_on_a_non_boolean_is_refused_at_its_line():
+    text = SAMPLE.replace("notes: More trees, new features.", "notes: !!bool maybe")
+    assert refused(text)[0].line == line_of(text, "notes: !!bool maybe")
+
+
+@pytest.mark.xfail(strict=True, reason="yamlread: a ValueError from an explicit !!int / !!float tag is reported "
+                   "without a line")
+@pytest.mark.parametrize("value", ["!!int abc", "!!float x"])
+def test_an_explicit_number_tag_on_text_is_refused_at_its_line(value):
+    text = SAMPLE.replace("        size: 150000\n", f"        size: {value}\n")
+    assert refused(text)[0].line == line_of(text, f"size: {value}")
+
+
+@pytest.mark.xfail(strict=True, reason="yamlread: PyYAML's reader reports a control character by offset; the "
+                   "problem has no line")
+def test_a_control_character_is_refused_at_its_line():
+    text = SAMPLE.replace("notes: More trees", "notes: More\x01trees")
+    assert refused(text)[0].line == line_of(text, "notes: More\x01trees")

@@ -172,7 +172,8 @@ def planted(draw, kind: str | None = None, most: int = 2) -> Planted:
     chosen: dict[int, Place] = {}
     for _ in range(draw(st.integers(1, most))):
         place = draw(st.sampled_from(_BY_KIND[kind or draw(st.sampled_from(_KINDS))]))
-        chosen[place.start] = place  # a place drawn twice is replaced once
+        if all(place.end <= other.start or other.end <= place.start for other in chosen.values()):
+            chosen[place.start] = place  # a place drawn twice, or inside one drawn before, is left out
     changes = tuple((place, draw(scalars())) for _, place in sorted(chosen.items()))
     text = BASE
     for place, value in reversed(changes):  # from the end, so earlier offsets stay right
