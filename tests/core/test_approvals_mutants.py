@@ -192,3 +192,20 @@ def test_an_unverified_team_is_reported_even_when_its_reviewer_is_stale_elsewher
 @pytest.mark.parametrize("state", ["APPROVED", "approved", "Approved"])
 def test_the_state_is_read_in_any_case(state):
     assert evaluate(["alice"], [Review("alice", state, HEAD)], HEAD, [], no_teams).ok
+
+
+def test_a_review_that_does_not_approve_does_not_hide_the_ones_after_it():
+    reviews = [Review("carol", "CHANGES_REQUESTED", HEAD), Review("alice", "APPROVED", HEAD)]
+    assert evaluate(["alice", "carol"], reviews, HEAD, [], no_teams).ok
+
+
+def test_several_writers_and_several_stale_approvals_are_listed():
+    reviews = [Review("bob", "APPROVED", HEAD), Review("dan", "APPROVED", HEAD), Review("alice", "APPROVED", OLD),
+               Review("erin", "APPROVED", OLD)]
+    result = evaluate(["alice", "erin"], reviews, HEAD, ["bob", "dan"], no_teams)
+    assert "; bob, dan wrote part of this change and cannot approve it; approvals by alice, erin are for an older " \
+           "commit" in result.detail
+
+
+def test_only_the_at_sign_is_taken_off_an_owner():
+    assert owner_entries(["@Xena", "XX@yo"]) == ({"xena", "xx@yo"}, [])

@@ -222,3 +222,12 @@ def test_otherwise_every_models_owners_once_in_order(listed):
 def test_maintainers_of_nothing():
     assert maintainers(None) == []
     assert maintainers({"models": {"m": {}}}) == []
+
+
+def test_a_model_that_is_not_a_mapping_does_not_hide_the_ones_after_it():
+    old = copy.deepcopy(BASE)
+    new = {"models": {"broken": "x", **copy.deepcopy(BASE)["models"]}}
+    new["models"][CHURN]["owners"] = ["mallory"]
+    assert changes(old, new)[-1] == PolicyChange(CHURN, "owners", ["alice", "@acme/ml-leads"], ["mallory"])
+    old["models"] = {"broken": "x", **old["models"]}
+    assert under_base_policy(old, new)["models"][CHURN]["owners"] == ["alice", "@acme/ml-leads"]

@@ -253,3 +253,21 @@ def test_remote_identity(repo, monkeypatch):
                 f"the bytes under md5 {MD5['v1.2.0']} in 'candidates' have sha256 {'b' * 64}, not the recorded "
                 f"{SHA}", "these are not the bytes that were registered"),
     ]
+
+
+def test_versions_after_one_that_was_not_added_are_still_checked(repo, monkeypatch):
+    fakes = Fakes(monkeypatch, records=workspace(**{CHURN_PATH: MD5["v1.3.0"]}))
+    problems = verify.dvc_records(loaded(repo), repo, [Event(VERSION_REGISTERED, CHURN, "v1.0.0")])
+    assert fakes.of("find") == [(repo, CHURN_PATH, None, None)]
+    assert [p.path for p in problems] == [f"models.{CHURN}.versions.v1.0.0.md5"]
+    fakes = Fakes(monkeypatch)
+    verify.remote_presence(loaded(repo), repo, "r", only={(CHURN, "v1.0.0")})
+    assert fakes.of("status") == [(repo, "r", {MD5["v1.0.0"]: 150000})]
+
+
+def test_the_registry_path_is_asked_relative_to_the_root_given(tmp_path, monkeypatch):
+    nested = tmp_path / "project"
+    (nested / "models").mkdir(parents=True)
+    fakes = Fakes(monkeypatch, records=workspace(**{CHURN_PATH: MD5["v1.3.0"], FRAUD_PATH: MD5["v0.1.0"]}))
+    verify.dvc_records(loaded(nested), tmp_path, None)
+    assert {call[1] for call in fakes.of("first")} == {"project/models/registry.yaml"}

@@ -239,19 +239,14 @@ def test_approval_stages_of_any_settings(approval, stages):
     assert Registry({}).approval_stages == ("production",)
 
 
-# ---- what the reader (core/yamlread.py, not changed here) still gets wrong ----
-# These found by the property suites are outside the files this work may change; each is a
-# strict xfail so that the fix turns it into a failure that asks for the marker to go.
+# ---- what the property suites found in the reader (core/yamlread.py) ----
+# Fixed ones are plain tests; what is still wrong is a strict xfail, so the fix asks for the marker to go.
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason="yamlread: an explicit !!bool on a value that is no "
-                   "boolean raises KeyError (a traceback from validate)")
 def test_an_explicit_bool_tag_on_a_non_boolean_is_refused_at_its_line():
     text = SAMPLE.replace("notes: More trees, new features.", "notes: !!bool maybe")
     assert refused(text)[0].line == line_of(text, "notes: !!bool maybe")
 
 
-@pytest.mark.xfail(strict=True, reason="yamlread: a ValueError from an explicit !!int / !!float tag is reported "
-                   "without a line")
 @pytest.mark.parametrize("value", ["!!int abc", "!!float x"])
 def test_an_explicit_number_tag_on_text_is_refused_at_its_line(value):
     text = SAMPLE.replace("        size: 150000\n", f"        size: {value}\n")

@@ -112,10 +112,18 @@ def construct(root: Node | None, text_has_alias: bool = True, line_offset: int =
                 try:
                     return float(value)
                 except ValueError:
-                    return _slow.construct_yaml_float(node)
+                    try:
+                        return _slow.construct_yaml_float(node)
+                    except ValueError:
+                        raise _Refused(node, f"{value!r} is not a number (!!float)", "remove the tag or fix the value")
             if tag == _INT:
-                return int(value) if _PLAIN_INT.match(value) else _slow.construct_yaml_int(node)
+                try:
+                    return int(value) if _PLAIN_INT.match(value) else _slow.construct_yaml_int(node)
+                except ValueError:
+                    raise _Refused(node, f"{value!r} is not an integer (!!int)", "remove the tag or fix the value")
             if tag == _BOOL:
+                if value.lower() not in _BOOL_VALUES:
+                    raise _Refused(node, f"{value!r} is not a boolean (!!bool)", "remove the tag or fix the value")
                 return _BOOL_VALUES[value.lower()]
             if tag == _NULL:
                 return None
