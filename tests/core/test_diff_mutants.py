@@ -255,3 +255,19 @@ def test_as_dict_leaves_out_what_is_none():
     assert Event(STAGE_ASSIGNED, "m", "v2.0.0", "production", None, "why", {"a": 1}, 3).as_dict() == {
         "kind": STAGE_ASSIGNED, "model": "m", "version": "v2.0.0", "stage": "production", "reason": "why"}
     assert Event(VERSION_REGISTERED, "m").as_dict() == {"kind": VERSION_REGISTERED, "model": "m"}
+
+
+def test_a_sha256_added_does_not_hide_a_changed_field_after_it():
+    new = base()
+    model(new)["versions"]["v1.2.0"]["sha256"] = "a" * 64
+    model(new)["versions"]["v1.2.0"]["size"] = 1
+    assert [v.path for v in diff(BASE, new)[1]] == [M + ("versions", "v1.2.0", "size")]
+
+
+def test_models_after_one_the_write_did_not_touch_are_diffed():
+    new = transitions.set_stage(BASE, "fraud-detector", "production", "v0.1.0", "r", "x", at=AT)
+    assert new["models"][NAME] is BASE["models"][NAME]  # shared, not copied
+    events, violations = diff(BASE, new)
+    assert violations == []
+    assert [(e.kind, e.model, e.version, e.stage) for e in events] == [
+        (STAGE_ASSIGNED, "fraud-detector", "v0.1.0", "production")]

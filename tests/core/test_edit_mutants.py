@@ -143,3 +143,7 @@ def test_a_node_tree_given_by_the_caller_is_used():
     text = "a: 1\n"
     root = yamlread.compose(text)
     assert edit.rewrite(text, {"a": 1}, {"a": 2}, root) == "a: 2\n"
+
+
+def test_removing_a_last_key_and_adding_one_at_the_same_place():
+    assert rewrite("m:\n  a: 1\n  b: 2\nz: 0\n", {"m": {"a": 1, "c": 3}, "z": 0}) == "m:\n  a: 1\n  c: 3\nz: 0\n"

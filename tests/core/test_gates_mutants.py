@@ -123,3 +123,11 @@ def test_several_reasons_are_joined():
     assert check.detail == (f"{prefix}takes 3 features instead of 2; {prefix}no longer takes b; "
                             f"{prefix}now requires c, d")
     assert not check.passed
+
+
+def test_a_stage_signature_gate_is_read_from_that_stage_not_productions():
+    m = Model("m", {"path": "p", "gates": {"staging": {"signature": "compatible"}, "production": {"signature": "any"}},
+                    "versions": {"v1.0.0": {"md5": "a" * 32, "size": 1, "created": "t", "signature": THREE},
+                                 "v2.0.0": {"md5": "b" * 32, "size": 1, "created": "t", "signature": FOUR}}})
+    (check,) = gates.evaluate(m, "staging", version("v2.0.0"), version("v1.0.0"))
+    assert (check.name, check.passed) == ("signature", False)

@@ -175,3 +175,31 @@ def test_the_fast_path_keeps_a_valid_sha256():
     text = SAMPLE.replace("        size: 171002\n", f"        size: 171002\n        sha256: {SHA}\n")
     fast = lookup._fast(text, Reference(NAME, stage="production"), "r.yaml")
     assert fast is not None and fast.sha256 == SHA
+
+
+def test_a_model_without_versions_goes_the_full_way():
+    start = SAMPLE.index("    versions:\n      v1.3.0:")
+    end = SAMPLE.index("    history:\n      - {at: 2026-11-01")
+    text = SAMPLE[:start] + SAMPLE[end:]
+    assert lookup._fast(text, Reference(NAME, stage="production"), "r.yaml") is None
+    assert all(p.file == "r.yaml" for p in _problems(resolve, text, Reference(NAME, stage="production"), "r.yaml"))
+
+
+def test_a_registry_without_its_schema_line_goes_the_full_way():
+    text = SAMPLE.replace("schema: 1\n", "")
+    assert lookup._fast(text, Reference(NAME, stage="production"), "r.yaml") is None
+    assert any("schema" in p.message for p in _problems(resolve, text, Reference(NAME, stage="production"), "r.yaml"))
+
+
+def test_the_fast_path_reads_a_stages_block_at_the_end_of_a_file_without_its_last_newline():
+    text = ("schema: 1\nmodels:\n  m:\n    path: m.pkl\n    versions:\n"
+            "      v1.0.0: {md5: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, size: 1, created: 2026-01-01T00:00:00Z}\n"
+            "    stages: {production: v1.0.0}")
+    fast = lookup._fast(text, Reference("m", stage="production"), "r.yaml")
+    assert fast is not None and fast.version == "v1.0.0"
+
+
+def test_a_refusal_after_the_full_parse_names_the_file():
+    (found,) = _problems(resolve, SAMPLE, Reference(NAME, version="v8.0.0"), "r.yaml")
+    assert found == Problem("r.yaml", None, None, "models.churn-classifier.versions",
+                            "churn-classifier has no version v8.0.0")

@@ -268,3 +268,16 @@ def test_spelled_keeps_an_index_into_a_list_and_spells_what_follows():
 def test_spelled_passes_over_keys_that_are_not_plain_values():
     root = yaml.compose("? [1]\n: x\n1: y\n")  # PyYAML composes a complex key; the reader would refuse it
     assert rules._spelled(root, (1,)) == ("1",)
+
+
+@pytest.mark.parametrize("stages", [[1, "qa"], "qa", 7])
+def test_malformed_configured_stages_check_no_stage_names(stages):
+    """settings.stages that is no list of names is the schema's to report; no stage is called unknown by it."""
+    data = copy.deepcopy(BASE)
+    data["settings"] = {"stages": stages, "require_approval": ["nope"]}
+    model = data["models"][NAME]
+    model["stages"]["qa"] = model["stages"].pop("staging")
+    model["gates"]["qa"] = model["gates"].pop("staging")
+    model["history"][2]["stage"] = "qa"
+    assert [p.path for p in check_state(data, None, F)][0].startswith("settings.stages")
+    assert not [p for p in check_state(data, None, F) if "unknown stage" in p.message or "configured" in p.message]

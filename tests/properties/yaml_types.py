@@ -43,7 +43,8 @@ FLOATS = ["1.2", "-0.5", "1.0", ".5", "1e3", "1.0e+3", "6.8523015e+5", "1_000.5"
 DATES = ["2026-01-01", "2026-11-26T10:04:00Z", "2026-11-26 10:04:00", "2026-11-26t10:04:00.5+01:00"]
 OTHERS = ["v1.2", "1.2.3", "v1.2.3", "'1.2'", '"true"', "'~'", "[]", "{}", "[1, 2]", "{a: 1}", "[true]",
           "{1: 0.5}", "=", "<<", "!!str 1", "!!int 3", "!!float 1", "!!bool yes", "!!null ''", "!!timestamp 2026-01-01",
-          "!!binary aGk=", "!!set {a}", "!!omap [a: 1]", "-", "?", "'", "#", "x: y", "&a 1", "*a"]
+          "!!binary aGk=", "!!set {a}", "!!omap [a: 1]", "-", "?", "'", "#", "x: y", "&a 1", "*a",
+          "!!bool maybe", "!!int abc", "!!float x", "!!int 1.5"]  # a tag that does not fit its value
 
 SPELLINGS = BOOLEANS + NULLS + INTEGERS + FLOATS + DATES + OTHERS
 
