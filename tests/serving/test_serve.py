@@ -69,7 +69,7 @@ def server(deployment, tmp_path):
            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
     log = open(tmp_path / "server.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "modelreg", "serve", "--host", "127.0.0.1", "--port",
-                                str(port), "--poll-seconds", "0.2"], cwd=clone, env=env, stdout=log,
+                                str(port), "--poll-seconds", "0.2", "--workers", "1"], cwd=clone, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

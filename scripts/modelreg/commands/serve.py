@@ -39,6 +39,9 @@ def add_parser(sub) -> None:
                         help="always call predict and predict_proba for a classifier, as before one-pass "
                              "answers (for comparison; by default predictions come from predict_proba where "
                              "that is verified to be exact)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="serve with N worker processes sharing the port, fed by one registry follower "
+                             "(default: the number of CPUs this process may use; 1 serves in this process)")
     add_registry_option(parser)
     parser.set_defaults(run=run)
 
@@ -85,10 +88,15 @@ def run(args: argparse.Namespace) -> int:
     from ..core.registry import Registry
     from ..serving.app import create_app
     from ..serving.models import Follower, ModelTable, artifact_loader, sample_reader
+    from ..serving.workers import default_workers, serve_workers
 
     limit = max_body_bytes(args)
     if args.batch_ms < 0:
         raise UsageError("--batch-ms must be 0 (no batching) or a positive number of milliseconds")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be a positive number of processes (1 serves in this process), "
+                         f"not {args.workers}")
+    workers = default_workers() if args.workers is None else args.workers
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     path = registry_file.find_registry(args.registry).resolve()
     root = git.toplevel(path.parent)
@@ -106,15 +114,22 @@ def run(args: argparse.Namespace) -> int:
                                 f"{type(error).__name__}: {error}; name the models to serve") from None
     if not names:
         raise UsageError(f"no model has a {args.stage} version in {source.name}; name the models to serve")
+    # with several workers this process only follows: it checks each version and keeps none (serving/workers.py)
     table = ModelTable(names, args.stage, source.name, artifact_loader(root, args.remote, args.allow_pickle),
-                       samples=sample_reader(root), two_pass=args.two_pass)
+                       samples=sample_reader(root), two_pass=args.two_pass, keep_models=workers == 1)
     table.update(text)
     follower = Follower(table, source, args.poll_seconds, text=text)
     follower.start()
     try:
-        uvicorn.run(create_app(table, follower, max_body_bytes=limit, allow_non_finite=args.allow_non_finite,
-                               batch_ms=args.batch_ms),
-                    host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)
+        if workers == 1:
+            uvicorn.run(create_app(table, follower, max_body_bytes=limit, allow_non_finite=args.allow_non_finite,
+                                   batch_ms=args.batch_ms),
+                        host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)
+        elif not serve_workers(table, follower, workers, args.host, args.port, {
+                "root": str(root), "remote": args.remote, "allow_pickle": args.allow_pickle,
+                "two_pass": args.two_pass, "names": names, "stage": args.stage, "max_body_bytes": limit,
+                "allow_non_finite": args.allow_non_finite, "batch_ms": args.batch_ms}):
+            raise ModelregError("no worker process started serving; see the log above")
     finally:
         follower.stop()
     return 0

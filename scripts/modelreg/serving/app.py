@@ -4,10 +4,12 @@ No `from __future__ import annotations` here: FastAPI reads the endpoints' annot
 `Request` is imported inside create_app (FastAPI loads only when serving).
 """
 
+import contextlib
 import math
+import os
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from .answering import Batcher, Refused
 from ..core.signature import check_rows, describe as describe_signature
@@ -21,9 +23,15 @@ _PREDICT_BODY = {"requestBody": {"required": True, "content": {"application/json
 
 
 def create_app(table: ModelTable, follower: Follower | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-               allow_non_finite: bool = False, batch_ms: float = 0.0):
+               allow_non_finite: bool = False, batch_ms: float = 0.0, multiprocess_dir: str | None = None,
+               peers: Callable[[], list[dict]] | None = None, on_shutdown: Callable[[], None] | None = None):
     """The app; `batch_ms` > 0 gathers concurrent requests for a model for at most that long and answers
-    them with one call (answering.Batcher), 0 answers each request by itself."""
+    them with one call (answering.Batcher), 0 answers each request by itself.
+
+    One worker of `serve --workers N` (serving/workers.py) passes `multiprocess_dir` (prometheus-client's
+    multiprocess directory: /metrics then adds up every worker's files, and the gauges are set whenever
+    the table changes, by `app.state.refresh_metrics`, not only when this worker is scraped), `peers`
+    (every live worker's state, for /healthz) and `on_shutdown`."""
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse, PlainTextResponse
@@ -35,18 +43,39 @@ def create_app(table: ModelTable, follower: Follower | None = None, max_body_byt
     latency = Histogram("modelreg_request_duration_seconds", "Time to answer a predict request",
                         ["model", "version"], registry=metrics,
                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
+    # with several workers each gauge is one value per live worker, shown as their max (min for _up): a
+    # version is served while any worker serves it, an update failed if it failed anywhere
     served = Gauge("modelreg_model_info", "The version being served (value 1)", ["model", "version", "md5"],
-                   registry=metrics)
+                   registry=metrics, multiprocess_mode="livemax")
     failures = Gauge("modelreg_last_update_failed", "1 while the newest registry version could not be loaded "
-                     "or the registry could not be resolved for the model", ["model"], registry=metrics)
+                     "or the registry could not be resolved for the model", ["model"], registry=metrics,
+                     multiprocess_mode="livemax")
     follower_errors = Gauge("modelreg_follower_errors", "Errors the registry follower caught and survived "
-                            "since start (reading the source, resolving, loading)", registry=metrics)
+                            "since start (reading the source, resolving, loading)", registry=metrics,
+                            multiprocess_mode="livemax")
     follower_failed = Gauge("modelreg_follower_last_update_failed",
-                            "1 while the last registry text read could not be fully applied", registry=metrics)
-    follower_up = Gauge("modelreg_follower_up", "1 while the registry follower thread runs", registry=metrics)
+                            "1 while the last registry text read could not be fully applied", registry=metrics,
+                            multiprocess_mode="livemax")
+    follower_up = Gauge("modelreg_follower_up", "1 while the registry follower thread runs", registry=metrics,
+                        multiprocess_mode="livemin")
+    exposed = metrics
+    if multiprocess_dir is not None:  # /metrics reads every worker's files, the dead ones' counts included
+        from prometheus_client.multiprocess import MultiProcessCollector
 
-    app = FastAPI(title="modelreg", description="Serves the models that hold a stage in the registry.")
+        exposed = CollectorRegistry()
+        MultiProcessCollector(exposed, path=multiprocess_dir)
+
+    lifespan = None
+    if on_shutdown is not None:
+        @contextlib.asynccontextmanager
+        async def lifespan(_app):
+            yield
+            on_shutdown()
+
+    app = FastAPI(title="modelreg", description="Serves the models that hold a stage in the registry.",
+                  lifespan=lifespan)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(WorkerHeader)
 
     batchers: dict[str, Batcher] = {}
     batchers_lock = threading.Lock()
@@ -128,25 +157,67 @@ def create_app(table: ModelTable, follower: Follower | None = None, max_body_byt
                                 "last_poll": follower.last_poll, "last_error": follower.last_update_error}
         degraded = any(m["last_error"] for m in models.values()) or (follower is not None and (
             follower.last_poll_error or follower.last_update_error or follower.stopped_unexpectedly))
+        if peers is not None:  # several workers: this one answered; every live worker's state is shown
+            body["worker"] = os.getpid()
+            body["workers"] = peers()
+            degraded = degraded or any(peer["last_error"] or any(version is None for version in
+                                                                 peer["models"].values()) for peer in body["workers"])
         state = "unavailable" if missing else "degraded" if degraded else "ok"
         return JSONResponse({"status": state, **body}, status_code=503 if missing else 200)
 
+    shown: set[tuple[str, str, str]] = set()
+    gauges_lock = threading.Lock()
+
+    def refresh_metrics() -> None:
+        """Set the gauges from the table and the follower."""
+        nonlocal shown
+        with gauges_lock:
+            now = {(name, current.version, current.md5) for name in table.names
+                   if (current := table.get(name)) is not None}
+            if multiprocess_dir is None:
+                served.clear()
+            else:  # a label cannot be removed from the other workers' view: a version no longer served is 0
+                for labels in shown - now:
+                    served.labels(*labels).set(0)
+            for labels in now:
+                served.labels(*labels).set(1)
+            shown = now
+            for name in table.names:
+                failures.labels(name).set(1 if table.status[name].last_error else 0)
+            if follower is not None:
+                follower_errors.set(follower.error_count)
+                follower_failed.set(1 if follower.last_update_error or any(
+                    table.status[name].last_error for name in table.names) else 0)
+                follower_up.set(1 if follower.running else 0)
+
+    app.state.refresh_metrics = refresh_metrics
+
     @app.get("/metrics")
     def prometheus() -> PlainTextResponse:
-        served.clear()
-        for name in table.names:
-            current = table.get(name)
-            if current is not None:
-                served.labels(name, current.version, current.md5).set(1)
-            failures.labels(name).set(1 if table.status[name].last_error else 0)
-        if follower is not None:
-            follower_errors.set(follower.error_count)
-            follower_failed.set(1 if follower.last_update_error or any(
-                table.status[name].last_error for name in table.names) else 0)
-            follower_up.set(1 if follower.running else 0)
-        return PlainTextResponse(generate_latest(metrics).decode(), media_type=CONTENT_TYPE_LATEST)
+        refresh_metrics()
+        return PlainTextResponse(generate_latest(exposed).decode(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+class WorkerHeader:
+    """ASGI middleware: every response names the process that answered it (`X-Modelreg-Worker: PID`), so a
+    client of `serve --workers N` can tell the workers apart."""
+
+    def __init__(self, app):
+        self.app, self.header = app, (b"x-modelreg-worker", str(os.getpid()).encode())
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def marked(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, marked)
 
 
 def _plain(value: Any) -> Any:

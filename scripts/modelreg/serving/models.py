@@ -37,6 +37,7 @@ class Served:
     loaded_at: float = field(default_factory=time.time)
     answerer: Any = field(default=None, repr=False, compare=False)  # how answers are made (answering.py)
     signature: dict | None = field(default=None, compare=False)  # the version's input signature, if recorded
+    resolved: Resolved | None = field(default=None, repr=False, compare=False)  # what was fetched (for workers)
 
     def __post_init__(self) -> None:
         if self.answerer is None:
@@ -72,12 +73,24 @@ def describe(error: BaseException, limit: int = 1000) -> str:
 Loader = Callable[[Resolved], Any]  # fetch + verify + load an artifact
 
 
+class Checked:
+    """What a table that does not keep its models holds instead of an Answerer: how answers will be made."""
+
+    def __init__(self, mode: str):
+        self.mode = mode
+
+
 class ModelTable:
+    """The served models. With `keep_models=False` (the supervisor of `serve --workers N`, which answers no
+    request) a version is still pulled, verified, loaded and checked, then only its description is kept."""
+
     def __init__(self, names: list[str], stage: str, registry_name: str, loader: Loader,
-                 samples: Callable[[Resolved], list | None] | None = None, two_pass: bool = False):
+                 samples: Callable[[Resolved], list | None] | None = None, two_pass: bool = False,
+                 keep_models: bool = True):
         self.names, self.stage, self.registry_name, self.loader = names, stage, registry_name, loader
         self.samples = samples  # the sample rows of a version, to check its one-pass answer at load time
         self.two_pass = two_pass  # always call predict and predict_proba (for comparison)
+        self.keep_models = keep_models
         self._served: dict[str, Served] = {}
         self.status: dict[str, Status] = {name: Status() for name in names}
         self._lock = threading.Lock()  # one update at a time; readers never wait for it
@@ -137,11 +150,14 @@ class ModelTable:
             return None
         metrics, signature = _metrics(text, name, answer.version, self.registry_name)
         answerer = _answerer(model, self.samples, answer, self.two_pass)
+        if not self.keep_models:  # checked; the workers load their own copies
+            model, answerer = None, Checked(answerer.mode)
         self._served = {**self._served, name: Served(name, answer.version, answer.md5, self.stage, metrics, model,
-                                                     answerer=answerer, signature=signature)}
+                                                     answerer=answerer, signature=signature, resolved=answer)}
         status.last_error, status.failed_md5 = None, None
         status.swaps += 1
-        log.info("now serving %s %s (md5 %s)", name, answer.version, answer.md5)
+        log.info("%s %s %s (md5 %s)", "now serving" if self.keep_models else "the workers now load", name,
+                 answer.version, answer.md5)
         return f"{name} {current.version if current else '-'} -> {answer.version}"
 
 
