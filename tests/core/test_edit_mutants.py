@@ -9,6 +9,7 @@ states the exact text the edit must give. Written to kill the mutants of `make m
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from modelreg.core import edit, yamlread
 
@@ -83,6 +84,15 @@ def test_an_empty_value_gets_a_value_after_its_colon():
     assert rewrite("b: 1\na:\nc: 3\n", {"b": 1, "a": 2, "c": 3}) == "b: 1\na: 2\nc: 3\n"
 
 
+@pytest.mark.parametrize("text, rest", [("a: !!null\nb: 1\n", "\nb: 1\n"), ("a: !!str\nb: 1\n", "\nb: 1\n"),
+                                        ("a: !!null  # c\nb: 1\n", "  # c\nb: 1\n")])
+def test_an_empty_value_with_a_tag_loses_the_tag(text, rest):
+    # the value ends after its tag, not after the colon: the new value must not go in front of the tag
+    assert rewrite(text, {"a": 2, "b": 1}) == "a: 2" + rest
+    assert rewrite(text, {"a": {"k": 1}, "b": 1}) == "a:\n  k: 1" + rest
+    assert rewrite(text, {"a": [1, 2], "b": 1}) == "a:\n  - 1\n  - 2" + rest
+
+
 def test_a_quoted_empty_string_is_replaced_in_place():
     assert rewrite("a: ''\nb: 1\n", {"a": 2, "b": 1}) == "a: 2\nb: 1\n"
 
@@ -112,21 +122,83 @@ def test_an_empty_value_that_becomes_a_mapping():
     assert rewrite("a:\nz: 0\n", {"a": {"k": 1}, "z": 0}) == "a:\n  k: 1\nz: 0\n"
 
 
-# Two insertions at one place (the end of a nested block, which is also the end of its parent) are
-# applied in the wrong order: the parent's new key lands above the child's new lines and the YAML
-# breaks. The caller's check refuses the write, so nothing bad is written, but the command fails:
-# e.g. `modelreg promote` on a model with no `stages:` whose last key is `history`. core/edit.py is
-# not among the files this work may change; the fix is to apply, at equal positions, the edit made
-# last first (sort by (start, end, order made), reverse).
+# ---- rewrite: several edits at one place ----
+# The end of a nested block is also the end of its parent: the child's new lines and the parent's are
+# inserted at one place and must stay in that order (they used to swap, which broke the YAML and made
+# `modelreg promote` fail on a model with no `stages:` whose last key is `history`).
 
-@pytest.mark.xfail(strict=True, reason="edit.rewrite: insertions at one place applied in the wrong order")
 def test_nested_insertions_at_the_same_place_keep_their_order():
     text = "m:\n  versions:\n    v1: 1\n"
     new = {"m": {"versions": {"v1": 1, "v2": 2}, "notes": "x"}}
     assert rewrite(text, new) == "m:\n  versions:\n    v1: 1\n    v2: 2\n  notes: x\n"
 
 
-@pytest.mark.xfail(strict=True, reason="edit.rewrite: insertions at one place applied in the wrong order")
+def test_three_insertions_at_the_same_place_keep_their_order():
+    text = "m:\n  a:\n    b:\n      c: 1\n"
+    new = {"m": {"a": {"b": {"c": 1, "d": 2}, "e": 3}, "f": 4}, "g": 5}
+    assert rewrite(text, new) == "m:\n  a:\n    b:\n      c: 1\n      d: 2\n    e: 3\n  f: 4\ng: 5\n"
+
+
+def test_list_items_and_a_parent_key_inserted_at_the_same_place():
+    assert rewrite("m:\n  h:\n    - a\n", {"m": {"h": ["a", "b"], "n": 1}}) == "m:\n  h:\n    - a\n    - b\n  n: 1\n"
+
+
+def test_nested_insertions_at_the_end_of_a_file_without_its_last_newline():
+    # one newline ends the old last line, then each insertion's lines: no blank line between them
+    text = "m:\n  a:\n    b:\n      c: 1"
+    new = {"m": {"a": {"b": {"c": 1, "d": 2}, "e": 3}, "f": 4}, "g": 5}
+    assert rewrite(text, new) == "m:\n  a:\n    b:\n      c: 1\n      d: 2\n    e: 3\n  f: 4\ng: 5\n"
+    assert rewrite("m:\n  h:\n    - a", {"m": {"h": ["a", "b"], "n": 1}, "z": 2}) == \
+        "m:\n  h:\n    - a\n    - b\n  n: 1\nz: 2\n"
+
+
+def test_removing_the_last_line_of_a_file_without_its_last_newline_and_adding_one():
+    assert rewrite("a: 1\nb: 2", {"a": 1, "c": 3}) == "a: 1\nc: 3\n"
+    assert rewrite("m:\n  a: 1\n  b: 2", {"m": {"a": 1, "c": 3}}) == "m:\n  a: 1\n  c: 3\n"
+
+
+@pytest.mark.parametrize("new, text", [
+    ({"a": 1, "b": 3}, "a: 1\nb: 3"),  # the last value changes in place
+    ({"a": 2, "b": 2}, "a: 2\nb: 2"),
+    ({"b": 2}, "b: 2"),
+    ({"a": 1}, "a: 1\n"),  # the last line goes, with the newline of the line before it kept
+])
+def test_a_file_without_its_last_newline_stays_so_when_no_line_is_added_at_its_end(new, text):
+    assert rewrite("a: 1\nb: 2", new) == text
+
+
+def test_a_comment_on_the_last_line_without_its_newline_stays_last():
+    assert rewrite("a: 1\n# c", {"a": 1, "c": 3}) == "a: 1\nc: 3\n# c"
+
+
+# A block scalar's node ends at the start of the line after it, and `|+` keeps the blank lines before that
+# as part of the value: an edit after it goes after them, and removing it takes them along.
+
+def test_removing_a_last_key_whose_block_scalar_keeps_its_blank_lines():
+    assert rewrite("b: 1\na: |+\n  x\n\n", {"b": 1}) == "b: 1\n"
+
+
+# yamlread refuses these results (it takes the line after a block scalar for a continuation of it), so the
+# caller would refuse the write: the text is still what the edit must give, and YAML reads it as intended.
+
+def test_adding_a_key_after_a_block_scalar_that_keeps_its_blank_lines():
+    text, new = "m:\n  a: |+\n    x\n\n", {"m": {"a": "x\n\n", "b": 1}}
+    result = edit.rewrite(text, yamlread.load(text, "r")[0], new)
+    assert result == "m:\n  a: |+\n    x\n\n  b: 1\n" and yaml.safe_load(result) == new
+
+
+def test_appending_after_a_list_item_that_is_a_block_scalar_keeping_its_blank_lines():
+    text, new = "h:\n  - |+\n    x\n\n", {"h": ["x\n\n", "y"]}
+    result = edit.rewrite(text, yamlread.load(text, "r")[0], new)
+    assert result == "h:\n  - |+\n    x\n\n  - y\n" and yaml.safe_load(result) == new
+
+
+def test_removing_a_nested_last_key_while_its_block_and_the_parent_grow():
+    text = "m:\n  v:\n    a: 1\n  w:\n    b: 1\nz: 0\n"
+    new = {"m": {"v": {"a": 1, "c": 2}, "n": 1}, "z": 0}
+    assert rewrite(text, new) == "m:\n  v:\n    a: 1\n    c: 2\n  n: 1\nz: 0\n"
+
+
 def test_promoting_in_a_model_without_stages_whose_last_key_is_history():
     from modelreg.core import transitions
 
@@ -136,7 +208,10 @@ def test_promoting_in_a_model_without_stages_whose_last_key_is_history():
             "reason: r}\n")
     old = yamlread.load(text, "r")[0]
     new = transitions.set_stage(old, "m", "production", "v1.0.0", "why", "bob", at="2026-01-02T00:00:00Z")
-    assert yamlread.load(edit.rewrite(text, old, new), "r")[0] == new
+    result = edit.rewrite(text, old, new)
+    assert yamlread.load(result, "r")[0] == new
+    assert result == text + ("      - {at: 2026-01-02T00:00:00Z, by: bob, stage: production, version: v1.0.0, "
+                             "previous: null, reason: why}\n    stages: {production: v1.0.0}\n")
 
 
 def test_a_node_tree_given_by_the_caller_is_used():

@@ -128,6 +128,14 @@ def test_a_typed_params_key_points_at_the_key_itself():
         "key must be a string, not integer 6", "YAML reads it as a number, boolean or null: put it in quotes")
 
 
+def test_two_typed_params_keys_each_point_at_their_own_key():
+    # a key is found by type and value: the second integer key is not the first one
+    text = SAMPLE.replace("params: {n_estimators: 100, max_depth: 6}", "params: {5: 5, 6: 6}")
+    base = "models.churn-classifier.versions.v1.0.0.params."
+    assert [(p.line, p.column, p.path) for p in state(text)] == [
+        (*at(text, "{5: 5", 1), base + "5"), (*at(text, "6: 6}"), base + "6")]
+
+
 def test_typed_params_keys_inside_lists():
     text = SAMPLE.replace("params: {n_estimators: 100, max_depth: 6}", "params: {layers: [{a: 1}, {2: 3}]}")
     problem = one(state(text))
@@ -261,6 +269,7 @@ def test_spelled_keeps_an_index_into_a_list_and_spells_what_follows():
     assert rules._spelled(root, ("a", 1, True)) == ("a", 1, "true")
     assert rules._spelled(root, ("a", 0, "x")) == ("a", 0, "x")
     assert rules._spelled(root, ("a", 5, True)) == ("a", 5, True)  # nothing there: left as it was
+    assert rules._spelled(root, ("a", 2, True)) == ("a", 2, True)  # just past the end: nothing there either
     assert rules._spelled(root, ("b", True)) == ("b", True)
     assert rules._spelled(None, ("a", True)) == ("a", True)
 

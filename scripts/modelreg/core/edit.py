@@ -71,9 +71,8 @@ def block_lines(key: Any, value: Any, indent: int) -> list[str]:
 
 
 def _line_end(text: str, index: int) -> int:
-    """Index just past the newline that ends the line containing `index`."""
-    end = text.find("\n", index)
-    return len(text) if end == -1 else end + 1
+    """Index just past the newline that ends the line containing `index` (the editor's text ends with one)."""
+    return text.index("\n", index) + 1
 
 
 def _line_start(text: str, index: int) -> int:
@@ -110,8 +109,7 @@ class _Editor:
         if not empty and not grows and not _is_block(value_node) and _is_leaf(new):
             self.edits.append((value_node.start_mark.index, value_node.end_mark.index, inline(new)))
             return
-        colon = self.text.index(":", key_node.end_mark.index)
-        end = colon + 1 if empty else _content_end(value_node)
+        end = _content_end(value_node)  # an empty value ends after its colon, or after its tag (`a: !!null`)
         if grows:  # an empty {} / [] / nothing that gets content becomes a block, as people write it
             pad = " " * (indent + 2)
             if isinstance(new, dict):
@@ -145,8 +143,7 @@ class _Editor:
             lines = []
             for key in added:
                 lines += block_lines(key, new[key], indent)
-            prefix = "" if at == 0 or self.text[at - 1] == "\n" else "\n"
-            self.edits.append((at, at, prefix + "\n".join(lines) + "\n"))
+            self.edits.append((at, at, "\n".join(lines) + "\n"))
 
     def value(self, key_node: Node, node: Node, old: Any, new: Any, indent: int) -> None:
         if isinstance(node, MappingNode) and isinstance(old, dict) and isinstance(new, dict) and new:
@@ -162,8 +159,7 @@ class _Editor:
             at = _line_end(self.text, _content_end(node) - 1)
             pad = " " * (dash - line_start)
             lines = [f"{pad}- {inline(item)}" for item in new[len(old):]]
-            prefix = "" if self.text[at - 1] == "\n" else "\n"
-            self.edits.append((at, at, prefix + "\n".join(lines) + "\n"))
+            self.edits.append((at, at, "\n".join(lines) + "\n"))
             return
         self.replace_value(key_node, node, new, indent)
 
@@ -174,9 +170,20 @@ def rewrite(text: str, old: dict, new: dict, root: Node | None = None) -> str:
     root = compose(text) if root is None else root
     if not isinstance(root, MappingNode) or not root.value or root.flow_style:
         return "\n".join(line for key, value in new.items() for line in block_lines(key, value, 0)) + "\n"
-    editor = _Editor(text)
+    # The editor sees the text and one more line break (the node tree's indices stay right), so the last line is
+    # ended even when the file's is not and lines inserted after it need no line break of their own first. Only
+    # an edit at the end of a file without its last line break reaches the extra one; otherwise it goes again.
+    ended = text + "\n"
+    editor = _Editor(ended)
     editor.mapping(root, old, new)
-    result = text
-    for start, end, replacement in sorted(editor.edits, key=lambda e: (e[0], e[1]), reverse=True):
+    result = ended
+    # From the end backwards, so the places still to edit do not move. At one place, a removal goes first (an
+    # insertion there must not go with it), then the insertions, the one made last first: a nested block's
+    # lines are made before its parent's and so stay above them.
+    edits = sorted(((start, end, order, replacement) for order, (start, end, replacement) in enumerate(editor.edits)),
+                   reverse=True)
+    for start, end, _, replacement in edits:
         result = result[:start] + replacement + result[end:]
+    if not any(end == len(ended) for _, end, _ in editor.edits):
+        result = result[:-1]
     return result
