@@ -240,7 +240,7 @@ def test_approval_stages_of_any_settings(approval, stages):
 
 
 # ---- what the property suites found in the reader (core/yamlread.py) ----
-# Fixed ones are plain tests; what is still wrong is a strict xfail, so the fix asks for the marker to go.
+# Fixed ones are plain tests; what is still wrong would be a strict xfail, so the fix asks for the marker to go.
 
 def test_an_explicit_bool_tag_on_a_non_boolean_is_refused_at_its_line():
     text = SAMPLE.replace("notes: More trees, new features.", "notes: !!bool maybe")
@@ -253,8 +253,18 @@ def test_an_explicit_number_tag_on_text_is_refused_at_its_line(value):
     assert refused(text)[0].line == line_of(text, f"size: {value}")
 
 
-@pytest.mark.xfail(strict=True, reason="yamlread: PyYAML's reader reports a control character by offset; the "
-                   "problem has no line")
-def test_a_control_character_is_refused_at_its_line():
-    text = SAMPLE.replace("notes: More trees", "notes: More\x01trees")
-    assert refused(text)[0].line == line_of(text, "notes: More\x01trees")
+@pytest.mark.parametrize("before", ["", "é ", "\U0001F600 "])  # libyaml counts bytes: not ASCII before it
+def test_a_control_character_is_refused_at_its_line(before):
+    text = SAMPLE.replace("notes: More trees", f"notes: {before}More\x01trees")
+    (problem,) = refused(text)
+    line = line_of(text, "More\x01trees")
+    column = text.split("\n")[line - 1].index("\x01") + 1
+    assert (problem.file, problem.line, problem.column) == ("r.yaml", line, column)
+    assert problem.message == "not valid YAML: unacceptable character #x0001: control characters are not allowed"
+
+
+def test_a_control_character_in_a_piece_is_refused_at_its_line_in_the_file():
+    with pytest.raises(ModelregError) as info:
+        yamlread.load("a: 1\r\nb: '\u2028'\nc: x\x7fy\n", "r.yaml", line_offset=10)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.column) == (10 + 4, 5)  # \r\n is one line break, U+2028 another (as libyaml counts)

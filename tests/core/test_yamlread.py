@@ -85,3 +85,21 @@ def test_locate_points_at_values_and_keys():
     assert positions.locate(root, ("models", "m", "stages", "production")) == (4, 19)
     assert positions.locate(root, ("models", "m", "stages", "production"), key=True) == (4, 7)
     assert positions.locate(root, ("models", "m", "missing")) == (3, 5)
+
+
+def test_a_refused_character_is_placed_by_bytes_from_libyaml_and_by_characters_from_pure_python(monkeypatch):
+    text = "a: é\nb: x\x01y\n"
+    for loader in (yaml.CSafeLoader, yaml.SafeLoader):
+        with pytest.raises(yaml.reader.ReaderError) as info:
+            yaml.compose(text, Loader=loader)
+        monkeypatch.setattr(yamlread, "_BaseLoader", loader)
+        found = yamlread._reader_problem(text, info.value, "f.yaml", 0)
+        assert (found.line, found.column) == (2, 5), loader
+
+
+@pytest.mark.parametrize("keys, first", [(".nan, .NaN", 1), ("1, 0x1, true", 1), ("x, 1.0, 1", 2)])
+def test_duplicate_keys_are_the_dicts_duplicates_with_the_first_line(keys, first):
+    """PyYAML makes every .nan the same object, so two .nan keys are one dict key: refused like 1 and 0x1."""
+    text = "".join(f"{key}: {number}\n" for number, key in enumerate(keys.split(", ")))
+    found = problem(text)
+    assert "duplicate key" in found.message and f"(first defined on line {first})" in found.message

@@ -8,6 +8,10 @@ no tag can construct anything beyond str/int/float/bool/null/map/seq, and
 timestamps stay the strings the user wrote so the data is JSON-compatible.
 It is also about twice as fast as SafeLoader's construction, and the node tree
 stays available for pointing error messages at lines.
+
+Typing is PyYAML's (YAML 1.1: `yes` and `on` are booleans, `017` is 15, `0x1f` is 31),
+done with PyYAML's own resolver patterns, except that timestamps stay text. Why no
+faster (Rust) reader is used instead: docs/benchmarks.md, "Reading the registry".
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 _T = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = (_T + "str", _T + "int", _T + "float", _T + "bool", _T + "null")
 _TIMESTAMP, _MAP, _SEQ, _MERGE = _T + "timestamp", _T + "map", _T + "seq", _T + "merge"
-_PLAIN = "!modelreg/plain"  # an untagged plain scalar, typed by _resolve_plain below
+_PLAIN = "!modelreg/plain"  # an untagged plain scalar, typed by construct() below
 _PLAIN_INT = re.compile(r"-?(0|[1-9][0-9]*)\Z")
 _BOOL_VALUES = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
@@ -50,6 +54,13 @@ class _Loader(_BaseLoader):
         if kind is ScalarNode:
             return _PLAIN if implicit[0] else _STR
         return _MAP if kind is MappingNode else _SEQ
+
+    # The C composer also calls descend_resolver(parent, index) and ascend_resolver() around
+    # every node, for path resolvers: resolve() above ignores them, so they need do nothing.
+    # Builtins that take those arguments and return at once cost no Python frame (a class
+    # attribute that is a type is not bound to the instance): ~10% of composing.
+    descend_resolver = slice
+    ascend_resolver = tuple
 
 
 class _Refused(Exception):
@@ -74,6 +85,35 @@ def compose(text: str) -> Node | None:
         loader.dispose()
 
 
+def _typed(node: ScalarNode, tag: str) -> Any:
+    """The value of a scalar with its (explicit or resolved) tag; any tag but the JSON-like ones is refused."""
+    value = node.value
+    if tag == _STR or tag == _TIMESTAMP:
+        return value
+    if tag == _FLOAT:
+        try:
+            return float(value)
+        except ValueError:
+            try:
+                return _slow.construct_yaml_float(node)
+            except ValueError:
+                raise _Refused(node, f"{value!r} is not a number (!!float)", "remove the tag or fix the value")
+    if tag == _INT:
+        try:
+            return int(value) if _PLAIN_INT.match(value) else _slow.construct_yaml_int(node)
+        except ValueError:
+            raise _Refused(node, f"{value!r} is not an integer (!!int)", "remove the tag or fix the value")
+    if tag == _BOOL:
+        if value.lower() not in _BOOL_VALUES:
+            raise _Refused(node, f"{value!r} is not a boolean (!!bool)", "remove the tag or fix the value")
+        return _BOOL_VALUES[value.lower()]
+    if tag == _NULL:
+        return None
+    if tag == _MERGE:
+        raise _Refused(node, "YAML merge keys (<<) are not allowed in the registry", "write the keys out in full")
+    raise _Refused(node, f"YAML tag {tag!r} is not allowed in the registry", "remove the explicit !tag")
+
+
 def construct(root: Node | None, text_has_alias: bool = True, line_offset: int = 0,
               multiline: list[Node] | None = None) -> Any:
     """Build plain data from nodes.
@@ -84,6 +124,31 @@ def construct(root: Node | None, text_has_alias: bool = True, line_offset: int =
     seen: set[int] | None = set() if text_has_alias else None
     if multiline is None:
         multiline = []
+    resolvers_of = _IMPLICIT.get
+    typing: dict[str, Any] = {}  # plain text -> its value: a registry repeats most of the texts YAML types
+    known = typing.get
+
+    def scalar(node: ScalarNode) -> Any:
+        tag = node.tag
+        value = node.value
+        if tag == _PLAIN:
+            if not value:
+                return None
+            resolvers = resolvers_of(value[0])
+            if resolvers is None:  # most keys and texts: no YAML type starts with their first character
+                return value
+            result = known(value, typing)
+            if result is typing:  # PyYAML's resolve(): the first implicit resolver that matches
+                result = value
+                for resolved, regexp in resolvers:
+                    if regexp.match(value):
+                        result = _typed(node, resolved)
+                        break
+                typing[value] = result
+            return result
+        if node.style is not None and node.start_mark.line != node.end_mark.line:
+            multiline.append(node)
+        return _typed(node, tag)
 
     def build(node: Node, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
@@ -94,65 +159,48 @@ def construct(root: Node | None, text_has_alias: bool = True, line_offset: int =
                                "write the value out in full", alias=True)
             seen.add(id(node))
         cls = node.__class__
-        tag = node.tag
         if cls is ScalarNode:
-            value = node.value
-            if tag == _PLAIN:
-                if not value:
-                    return None
-                resolvers = _IMPLICIT.get(value[0])
-                if resolvers is None:
-                    return value
-                tag = next((t for t, regexp in resolvers if regexp.match(value)), _STR)
-            elif node.style is not None and node.start_mark.line != node.end_mark.line:
-                multiline.append(node)
-            if tag == _STR or tag == _TIMESTAMP:
-                return value
-            if tag == _FLOAT:
-                try:
-                    return float(value)
-                except ValueError:
-                    try:
-                        return _slow.construct_yaml_float(node)
-                    except ValueError:
-                        raise _Refused(node, f"{value!r} is not a number (!!float)", "remove the tag or fix the value")
-            if tag == _INT:
-                try:
-                    return int(value) if _PLAIN_INT.match(value) else _slow.construct_yaml_int(node)
-                except ValueError:
-                    raise _Refused(node, f"{value!r} is not an integer (!!int)", "remove the tag or fix the value")
-            if tag == _BOOL:
-                if value.lower() not in _BOOL_VALUES:
-                    raise _Refused(node, f"{value!r} is not a boolean (!!bool)", "remove the tag or fix the value")
-                return _BOOL_VALUES[value.lower()]
-            if tag == _NULL:
-                return None
-            if tag == _MERGE:
-                raise _Refused(node, "YAML merge keys (<<) are not allowed in the registry",
-                               "write the keys out in full")
-        elif cls is MappingNode:
+            return scalar(node)
+        # Scalars inside a collection are built here directly (most nodes are scalars): without
+        # aliases no node can be met twice, and a scalar one level down is within MAX_DEPTH.
+        direct = seen is None and depth < MAX_DEPTH
+        tag = node.tag
+        if cls is MappingNode:
             if node.flow_style and node.start_mark.line != node.end_mark.line:
                 multiline.append(node)
             if tag == _MAP:
                 result: dict = {}
-                key_lines: dict = {}
                 for key_node, value_node in node.value:
-                    key = build(key_node, depth + 1)
-                    if isinstance(key, (dict, list)):
-                        raise _Refused(key_node, "a mapping key must be a plain value")
-                    if key in key_lines:
+                    if direct and key_node.__class__ is ScalarNode:
+                        key = scalar(key_node)
+                    else:
+                        key = build(key_node, depth + 1)
+                        if isinstance(key, (dict, list)):
+                            raise _Refused(key_node, "a mapping key must be a plain value")
+                    if key in result:
                         raise _Refused(key_node, f"duplicate key {key!r} (first defined on line "
-                                       f"{key_lines[key]})", "keep one of them")
-                    key_lines[key] = key_node.start_mark.line + 1 + line_offset
-                    result[key] = build(value_node, depth + 1)
+                                       f"{first_line(node, key) + line_offset})", "keep one of them")
+                    result[key] = scalar(value_node) if direct and value_node.__class__ is ScalarNode \
+                        else build(value_node, depth + 1)
                 return result
         elif cls is SequenceNode:
             if node.flow_style and node.start_mark.line != node.end_mark.line:
                 multiline.append(node)
             if tag == _SEQ:
-                return [build(item, depth + 1) for item in node.value]
+                return [scalar(item) if direct and item.__class__ is ScalarNode else build(item, depth + 1)
+                        for item in node.value]
         raise _Refused(node, f"YAML tag {tag!r} is not allowed in the registry",
                        "remove the explicit !tag")
+
+    def first_line(mapping: MappingNode, key: Any) -> int:
+        """The line of the first key of `mapping` that is `key` (only for the message of a duplicate).
+        The same test as the dict's: identity, then equality (PyYAML makes every .nan one object)."""
+        for key_node, _ in mapping.value:
+            if key_node.__class__ is ScalarNode:
+                other = scalar(key_node)
+                if other is key or other == key:
+                    return key_node.start_mark.line + 1
+        raise AssertionError("a duplicate key without a first one")
 
     return None if root is None else build(root)
 
@@ -171,6 +219,8 @@ def load(text: str, filename: str, line_offset: int = 0) -> tuple[Any, Node | No
             detail = " ".join(x for x in (error.context, error.problem) if x)
             raise ModelregError([Problem(filename, line, col, "", f"not valid YAML: {detail}",
                                          "fix the syntax at that place")]) from None
+        except yaml.reader.ReaderError as error:  # a character YAML does not allow: no mark, an offset
+            raise ModelregError([_reader_problem(text, error, filename, line_offset)]) from None
         except yaml.YAMLError as error:
             raise ModelregError([Problem(filename, None, None, "", f"not valid YAML: {error}")]) from None
         except RecursionError:  # the composer recurses once per level of [ and {
@@ -195,6 +245,27 @@ def load(text: str, filename: str, line_offset: int = 0) -> tuple[Any, Node | No
             # first collection after re-enabling rescans every node (~0.3 s at 10,000 versions).
             gc.freeze()
             gc.enable()
+
+
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what the YAML reader counts as a line break
+
+
+def _reader_problem(text: str, error: yaml.reader.ReaderError, filename: str, line_offset: int) -> Problem:
+    """The problem of a character the YAML reader refuses, at its line and column.
+
+    PyYAML reports such a character by its position only: a byte offset into the UTF-8 text
+    from libyaml, a character index from the pure-Python reader.
+    """
+    position = error.position
+    if _BaseLoader is not yaml.SafeLoader:
+        position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+    before = text[:position]
+    breaks = list(_BREAK.finditer(before))
+    line = len(breaks) + 1 + line_offset
+    column = position - (breaks[-1].end() if breaks else 0) + 1
+    detail = f"#x{error.character:04x}" if isinstance(error.character, int) else repr(error.character)
+    return Problem(filename, line, column, "", f"not valid YAML: unacceptable character {detail}: {error.reason}",
+                   "remove it; inside a double-quoted string, write it as an escape such as \\x01")
 
 
 def _too_deep(text: str) -> tuple[int, int]:
