@@ -17,11 +17,19 @@ a fresh process, with the median of 5 runs (3 for 1,000 commits and more):
 
 Each cell is the median wall time and the median CPU time (user + system, of the
 process and the git processes it ran): on a shared machine the wall time grows
-with the load, the CPU time much less.
+with the load, the CPU time much less. The load average is printed with each cell.
+
+The processes run with their bytecode cached, as an installed package has it
+(pip compiles it): PYTHONDONTWRITEBYTECODE is dropped and PYTHONPYCACHEPREFIX
+points into the temporary folder, which is filled before the first timed run, so
+no run pays for compiling modelreg's sources and the work tree gets no __pycache__.
 
 "before" is either the code at a git revision (--before REV: `git archive` of it
 into a temporary folder, run with the same interpreter and PYTHONPATH pointing
-at its scripts/) or, by default, the figures issue 13 reported for e20442c.
+at its scripts/; its runs alternate with this work tree's, one for one, so both
+see the same load) or, by default, the figures issue 13 reported for e20442c.
+
+    python bench/history.py --sizes 3000 --keep /tmp/h --commands rerun audit site --before HEAD
 """
 
 from __future__ import annotations
@@ -173,33 +181,59 @@ def delete_tags(root: Path) -> None:
     subprocess.run(["git", "update-ref", "--stdin"], cwd=root, input=refs, text=True, check=True)
 
 
-def measure(root: Path, scripts: Path, runs: int, out: Path, commands: list[str]) -> dict[str, tuple[float, float]]:
-    """Medians of `runs` fresh processes of each command, for the code in `scripts`."""
-    env = {**os.environ, "PYTHONPATH": str(scripts), "MODELREG_USER": "bench"}
-    for variable in [v for v in env if v.startswith(("GITHUB_", "MODELREG_NOTIFY"))]:
-        del env[variable]
+def measure(root: Path, trees: dict[str, Path], runs: int, out: Path, commands: list[str],
+            fresh_clone: bool = False) -> dict[str, dict[str, tuple[float, float]]]:
+    """Medians of `runs` fresh processes of each command for the code of each tree (label -> its scripts/).
+
+    The trees take turns run by run, so a change of the machine's load falls on all of them alike. Each
+    tree's bytecode is compiled into its own cache before the first timed run. fresh_clone: time the rerun,
+    the audit and the site in a new clone of `root` (tags and objects packed, as a CI checkout has them)."""
     modelreg = [sys.executable, "-m", "modelreg"]
     release = modelreg + ["ci", "release", "--no-push", "--no-copy"]
-    result = {}
-    if "first" in commands or not subprocess.run(["git", "tag", "-l"], cwd=root, capture_output=True).stdout:
-        first = []
+    envs = {}
+    for label, scripts in trees.items():
+        env = {**os.environ, "PYTHONPATH": str(scripts), "MODELREG_USER": "bench",
+               "PYTHONPYCACHEPREFIX": str(out.parent / f"pycache-{label}")}
+        for variable in [v for v in env if v.startswith(("GITHUB_", "MODELREG_NOTIFY"))
+                         or v == "PYTHONDONTWRITEBYTECODE"]:
+            del env[variable]
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(scripts / "modelreg")], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        envs[label] = env
+    samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+
+    def take(command: str, argv: list[str], before_each=None) -> None:
         for _ in range(runs):
-            delete_tags(root)
-            first.append(timed(release, root, env))
-        if "first" in commands:
-            result["release, first run"] = median(first)
+            for label, env in envs.items():
+                if before_each:
+                    before_each()
+                samples.setdefault((command, label), []).append(timed(argv, root, env))
+
+    if "first" in commands:
+        take("release, first run", release, lambda: delete_tags(root))
+    elif not subprocess.run(["git", "tag", "-l"], cwd=root, capture_output=True).stdout:
+        timed(release, root, envs[next(iter(envs))])  # the tags the other commands read
+    if fresh_clone:
+        clone = root.parent / f"{root.name}-clone"
+        shutil.rmtree(clone, ignore_errors=True)
+        subprocess.run(["git", "clone", "-q", "--no-local", str(root), str(clone)], check=True)
+        root = clone
     if "rerun" in commands:
-        result["release, nothing to do"] = median([timed(release, root, env) for _ in range(runs)])
+        take("release, nothing to do", release)
     if "audit" in commands:
-        result["audit"] = median([timed(modelreg + ["audit"], root, env) for _ in range(runs)])
+        take("audit", modelreg + ["audit"])
     if "site" in commands:
-        result["site"] = median([timed(modelreg + ["site", "-o", str(out)], root, env) for _ in range(runs)])
+        take("site", modelreg + ["site", "-o", str(out)])
+    result: dict[str, dict[str, tuple[float, float]]] = {}
+    for (command, label), values in samples.items():
+        result.setdefault(label, {})[command] = median(values)
     return result
 
 
 def old_scripts(revision: str, into: Path) -> Path:
     """The package as it was at `revision`, unpacked (no checkout of this work tree)."""
     archive = subprocess.run(["git", "archive", revision, "scripts"], cwd=ROOT, capture_output=True, check=True).stdout
+    shutil.rmtree(into, ignore_errors=True)  # a --keep folder has the one of the last run
     into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into / "scripts"
@@ -210,39 +244,49 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 and 300 commits")
     parser.add_argument("--sizes", type=int, nargs="+", help="commit counts (default 1000 3000)")
     parser.add_argument("--runs", type=int, help="runs per cell (default 5; 3 from 1,000 commits)")
-    parser.add_argument("--before", metavar="REV", help="also measure the code at this git revision")
+    parser.add_argument("--before", metavar="REV", help="also measure the code at this git revision (or in this "
+                        "folder: a scripts/ folder that holds modelreg/)")
     parser.add_argument("--keep", metavar="DIR", help="generate into DIR and keep it (and reuse what is there)")
     parser.add_argument("--commands", nargs="+", default=["first", "rerun", "audit", "site"],
                         choices=["first", "rerun", "audit", "site"], help="what to time (default: all)")
+    parser.add_argument("--fresh-clone", action="store_true",
+                        help="time the rerun, audit and site in a fresh clone (packed tags, as in CI) instead of "
+                             "the repository the first run tagged (loose tags)")
     args = parser.parse_args()
     sizes = args.sizes or ([100, 300] if args.quick else [1000, 3000])
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="modelreg-history-"))
     rows = []
     try:
-        before_scripts = old_scripts(args.before, base / "before") if args.before else None
+        before_scripts = None if not args.before else Path(args.before).resolve() \
+            if (Path(args.before) / "modelreg").is_dir() else old_scripts(args.before, base / "before")
         for size in sizes:
             runs = args.runs or (3 if size >= 1000 else 5)
             root = base / f"repo-{size}"
             if not (root / ".git").is_dir():
                 generate(root, size)
-            after = measure(root, ROOT / "scripts", runs, base / f"site-{size}", args.commands)
-            before = measure(root, before_scripts, runs, base / f"site-before-{size}", args.commands) \
-                if before_scripts else {}
+            trees = {"after": ROOT / "scripts", **({"before": before_scripts} if before_scripts else {})}
+            measured = measure(root, trees, runs, base / f"site-{size}", args.commands, args.fresh_clone)
+            after, before = measured["after"], measured.get("before", {})
+            load = os.getloadavg()[0]
             for command, (seconds, cpu) in after.items():
                 old = before[command][0] if command in before else ISSUE_BEFORE.get((command, size))
-                rows.append((command, size, old, seconds, cpu, runs))
-                print(f"{command:24} {size:>6,} commits  before {_s(old):>9}  after {_s(seconds):>9} "
-                      f"(CPU {_s(cpu)})", flush=True)
+                old_cpu = before[command][1] if command in before else None
+                rows.append((command, size, old, old_cpu, seconds, cpu, runs, load))
+                print(f"{command:24} {size:>6,} commits  before {_s(old):>9}"
+                      + (f" (CPU {_s(old_cpu)})" if old_cpu is not None else "")
+                      + f"  after {_s(seconds):>9} (CPU {_s(cpu)})  load {load:.1f}", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
     source = f"measured at {args.before}" if args.before else "issue 13's figures for e20442c"
     print(f"\nbefore: {source}; after: this work tree; medians of fresh processes\n")
-    print("| command | commits | before | after (wall) | after (CPU) | speed-up | runs |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for command, size, old, new, cpu, runs in sorted(rows, key=lambda r: (r[0], r[1])):
-        speedup = f"{old / new:,.0f}x" if old else "—"
-        print(f"| {command} | {size:,} | {_s(old)} | {_s(new)} | {_s(cpu)} | {speedup} | {runs} |")
+    print("| command | commits | before (wall) | before (CPU) | after (wall) | after (CPU) | speed-up (wall) | runs "
+          "| load |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for command, size, old, old_cpu, new, cpu, runs, load in sorted(rows, key=lambda r: (r[0], r[1])):
+        speedup = f"{old / new:,.1f}x" if old else "—"
+        print(f"| {command} | {size:,} | {_s(old)} | {_s(old_cpu)} | {_s(new)} | {_s(cpu)} | {speedup} | {runs} "
+              f"| {load:.1f} |")
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

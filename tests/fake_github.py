@@ -1,8 +1,8 @@
 """A small stateful fake of the GitHub REST API, served on 127.0.0.1 by pytest-httpserver.
 
 It holds what modelreg uses - pull requests, reviews, issue comments, team
-memberships, commits' pull requests, PR commits and releases - and answers with
-payloads shaped like GitHub's (the same fields as ../shared/fixtures/github-events/),
+memberships, commits' pull requests, PR commits, releases and release assets - and
+answers with payloads shaped like GitHub's (the same fields as ../shared/fixtures/github-events/),
 with every URL pointing back at itself, as PyGithub requires.
 
 It is deliberately no kinder than GitHub (sources: /tmp/research/github-facts.md):
@@ -11,11 +11,17 @@ It is deliberately no kinder than GitHub (sources: /tmp/research/github-facts.md
   a fork PR's token cannot write (403), an unknown token is refused (401);
 - a rate-limit 403 and a permission 403 look different, as on GitHub;
 - a pending team invitation is not a membership; a dismissed review keeps its id;
-- requesting a review from the PR's author, or opening a second PR for the same head, answers 422.
+- requesting a review from the PR's author, or opening a second PR for the same head, answers 422;
+- release assets are uploaded only to the release's `upload_url`, a host of its own on GitHub (here the path
+  prefix /uploads, as GitHub Enterprise Server's /api/uploads): POSTing them to the API answers 404. A second
+  asset of the same name answers 422 already_exists (nothing is replaced); a name with other characters than
+  [A-Za-z0-9._-] is stored renamed; a published release of a repository with immutable releases takes no
+  asset (422); downloading an asset's bytes answers 302 to a separate, token-less download URL.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
@@ -23,7 +29,7 @@ import re
 import time
 import zlib
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
@@ -57,6 +63,9 @@ class FakeGitHub:
     commit_pulls: dict[str, list[int]] = field(default_factory=dict)
     pull_commits: dict[int, list[dict]] = field(default_factory=dict)  # PR number -> commits, oldest first
     releases: dict[str, dict] = field(default_factory=dict)
+    assets: dict[int, dict] = field(default_factory=dict)  # asset id -> asset, with "_release" (id) and "_data"
+    immutable_releases: bool = False  # the repository setting: a published release is immutable
+    asset_digests: bool = True  # False: uploads get no `digest`, as assets uploaded before June 2025 have none
     # token -> kind: "actions" (workflow GITHUB_TOKEN), "members" (org Members: read, repository read-only),
     # "fork" (a fork PR's read-only GITHUB_TOKEN)
     tokens: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TOKENS))
@@ -161,12 +170,42 @@ class FakeGitHub:
     def pr_comments(self, number: int) -> list[dict]:
         return [c for c in self.comments.values() if c["_issue"] == number]
 
+    def add_release(self, tag: str, name: str | None = None, body: str = "", draft: bool = False) -> dict:
+        """A release made by someone else (by hand, or by an older run)."""
+        self._create_release({"tag_name": tag, "name": name or tag, "body": body, "draft": draft})
+        return self.releases[tag]
+
+    def add_asset(self, tag: str, name: str, data: bytes, *, state: str = "uploaded", digest: bool = True,
+                  uploader: str = "mallory", content_type: str = "application/octet-stream") -> dict:
+        """An asset already on the release of `tag`; `digest=False` as for assets uploaded before June 2025, a
+        `state` other than "uploaded" as a failed upload leaves behind (its bytes are then not there)."""
+        release = self.releases[tag]
+        data = data if state == "uploaded" else b""
+        asset = self._store_asset(release, name, data, content_type, "", uploader)
+        asset.update(state=state, digest=f"sha256:{hashlib.sha256(data).hexdigest()}"
+                     if digest and state == "uploaded" else None)
+        return asset
+
+    def release_assets(self, tag: str) -> list[dict]:
+        """The assets of the release of `tag`, as the API lists them (oldest first)."""
+        ident = self.releases[tag]["id"]
+        return [self._public(a) for a in self.assets.values() if a["_release"] == ident]
+
+    def asset_bytes(self, tag: str, name: str) -> bytes:
+        ident = self.releases[tag]["id"]
+        return next(a["_data"] for a in self.assets.values() if a["_release"] == ident and a["name"] == name)
+
     # ---- the HTTP side ----
     def handle(self, request: Request) -> Response:
         method, sent = request.method, unquote(request.path)
-        path = self._canonical(sent)
-        kind = self._token_kind(request)
+        upload = sent.startswith("/uploads/")  # uploads.github.com: only release assets are uploaded there
+        path = self._canonical(sent[len("/uploads"):] if upload else sent)
         self.requests.append((method, sent))
+        download = re.fullmatch(r"/_release-assets/(\d+)/[^/]+", sent)
+        if download and method == "GET":  # the download host: a signed URL, no token (PyGithub drops it elsewhere)
+            self.calls.append((method, sent, dict(request.args), None))
+            return self._download(int(download[1]), request.args.get("sig"))
+        kind = self._token_kind(request)
         self.calls.append((method, sent, dict(request.args), kind))
         if kind is None:
             return self._error(401, "Bad credentials")
@@ -180,9 +219,14 @@ class FakeGitHub:
             return self._error(404, "Not Found", TEAM_DOCS)
         if method in WRITES and kind in ("members", "fork"):
             return self._permission_denied()
+        repo = f"/repos/{self.owner}/{self.name}"
+        if upload:
+            match = re.fullmatch(rf"{repo}/releases/(\d+)/assets", path)
+            if method == "POST" and match:
+                return self._upload(int(match[1]), request)
+            return self._error(404, "Not Found")
         body = request.get_json(silent=True) or {}
         page = lambda items: self._page(request, path, items)
-        repo = f"/repos/{self.owner}/{self.name}"
         routes = [
             ("GET", rf"{repo}", lambda m: self._repo()),
             ("GET", rf"{repo}/pulls/(\d+)", lambda m: self._found(self.pulls.get(int(m[1])))),
@@ -208,10 +252,14 @@ class FakeGitHub:
             ("GET", rf"{repo}/commits/([0-9a-f]+)", lambda m: self._commit(m[1])),
             ("GET", rf"{repo}/commits/([0-9a-f]+)/pulls", lambda m: page(
                 [self.pulls[n] for n in self.commit_pulls.get(m[1], [])])),
-            ("GET", rf"{repo}/releases", lambda m: page(list(self.releases.values()))),
-            ("GET", rf"{repo}/releases/tags/(.+)", lambda m: self._found(self.releases.get(m[1]))),
+            ("GET", rf"{repo}/releases", lambda m: page([self._release(r) for r in self.releases.values()])),
+            ("GET", rf"{repo}/releases/tags/(.+)", lambda m: self._release_by_tag(m[1])),
             ("POST", rf"{repo}/releases", lambda m: self._create_release(body)),
+            ("GET", rf"{repo}/releases/(\d+)", lambda m: self._found(self._release(self._release_by_id(int(m[1]))))),
             ("PATCH", rf"{repo}/releases/(\d+)", lambda m: self._update_release(int(m[1]), body)),
+            ("GET", rf"{repo}/releases/(\d+)/assets", lambda m: self._list_assets(int(m[1]), page)),
+            ("GET", rf"{repo}/releases/assets/(\d+)", lambda m: self._asset(int(m[1]), request)),
+            ("DELETE", rf"{repo}/releases/assets/(\d+)", lambda m: self._delete_asset(int(m[1]))),
         ]
         for route_method, pattern, action in routes:
             match = re.fullmatch(pattern, path)
@@ -441,18 +489,140 @@ class FakeGitHub:
             return self._error(422, "Validation Failed", f"{DOCS}/releases/releases#create-a-release",
                                errors=[{"resource": "Release", "code": "already_exists", "field": "tag_name"}])
         ident = next(self._ids)
+        draft = body.get("draft", False)
         release = {"id": ident, "tag_name": body["tag_name"], "name": body.get("name"), "body": body.get("body"),
-                   "draft": body.get("draft", False), "prerelease": body.get("prerelease", False),
+                   "draft": draft, "prerelease": body.get("prerelease", False),
+                   "immutable": self.immutable_releases and not draft,
                    "url": f"{self.repo_url}/releases/{ident}",
+                   "assets_url": f"{self.repo_url}/releases/{ident}/assets",
                    "html_url": f"https://github.com/{self.owner}/{self.name}/releases/tag/{body['tag_name']}",
-                   "upload_url": f"{self.repo_url}/releases/{ident}/assets{{?name,label}}",
+                   "upload_url": f"{self.base_url}/uploads/repos/{self.owner}/{self.name}/releases/{ident}/assets"
+                                 "{?name,label}",
                    "author": self.user("github-actions[bot]")}
         self.releases[body["tag_name"]] = release
-        return self._json(release, 201)
+        return self._json(self._release(release), 201)
 
     def _update_release(self, ident: int, body: dict) -> Response:
-        release = next((r for r in self.releases.values() if r["id"] == ident), None)
+        """PATCH /releases/{id}; publishing a draft (draft: false) of a repository with immutable releases makes
+        it immutable (its title and notes stay editable).
+
+        https://docs.github.com/rest/releases/releases#update-a-release
+        https://docs.github.com/code-security/supply-chain-security/understanding-your-software-supply-chain/immutable-releases
+        """
+        release = self._release_by_id(ident)
         if release is None:
             return self._error(404, "Not Found")
         release.update({k: v for k, v in body.items() if k in ("name", "body", "tag_name", "draft", "prerelease")})
-        return self._json(release)
+        if self.immutable_releases and not release.get("draft"):
+            release["immutable"] = True
+        return self._json(self._release(release))
+
+    # ---- releases as the API shows them, and their assets ----
+    def _release(self, release: dict | None) -> dict | None:
+        """A release with its `assets` listed in it, as every release endpoint answers."""
+        if release is None:
+            return None
+        return {**release, "assets": [self._public(a) for a in self.assets.values()
+                                      if a["_release"] == release.get("id")]}
+
+    def _release_by_id(self, ident: int) -> dict | None:
+        return next((r for r in self.releases.values() if r.get("id") == ident), None)
+
+    def _release_by_tag(self, tag: str) -> Response:
+        """GET /releases/tags/{tag}: published releases only; a draft answers 404.
+
+        https://docs.github.com/rest/releases/releases#get-a-release-by-tag-name
+        """
+        release = self.releases.get(tag)
+        return self._found(self._release(release) if release is not None and not release.get("draft") else None)
+
+    def _store_asset(self, release: dict, name: str, data: bytes, content_type: str, label: str,
+                     uploader: str) -> dict:
+        ident = next(self._ids)
+        asset = {"url": f"{self.repo_url}/releases/assets/{ident}",
+                 "browser_download_url": f"https://github.com/{self.owner}/{self.name}/releases/download/"
+                                         f"{quote(release['tag_name'], safe='')}/{name}",
+                 "id": ident, "node_id": f"RA_{ident}", "name": name, "label": label, "state": "uploaded",
+                 "content_type": content_type, "size": len(data),
+                 "digest": f"sha256:{hashlib.sha256(data).hexdigest()}" if self.asset_digests else None,
+                 "download_count": 0, "created_at": "2026-11-26T12:00:00Z", "updated_at": "2026-11-26T12:00:00Z",
+                 "uploader": self.user(uploader), "_release": release["id"], "_data": data,
+                 "_sig": f"{zlib.crc32(data) ^ ident:08x}"}
+        self.assets[ident] = asset
+        return asset
+
+    def _upload(self, ident: int, request: Request) -> Response:
+        """POST {upload_url}?name=NAME&label=LABEL with the raw bytes as the body and their Content-Type.
+
+        201 with the asset. 422 already_exists when the release has an asset of that name (GitHub never
+        replaces one: delete it first); 422 for a published release of a repository with immutable releases.
+        GitHub renames names with characters outside [A-Za-z0-9._-] (each becomes a period; a leading period
+        gets "default" before it), and lists the renamed name.
+        https://docs.github.com/rest/releases/assets#upload-a-release-asset
+        """
+        release = self._release_by_id(ident)
+        if release is None:
+            return self._error(404, "Not Found")
+        name = request.args.get("name", "")
+        if not name:
+            return self._error(422, "Validation Failed", f"{DOCS}/releases/assets#upload-a-release-asset",
+                               errors=[{"resource": "ReleaseAsset", "code": "missing_field", "field": "name"}])
+        if not request.headers.get("Content-Type"):  # the docs call it required (the answer is the fake's guess)
+            return self._error(422, "Validation Failed", f"{DOCS}/releases/assets#upload-a-release-asset",
+                               errors=[{"resource": "ReleaseAsset", "code": "missing_field",
+                                        "field": "content_type"}])
+        if release.get("immutable"):
+            return self._error(422, "Cannot upload assets to an immutable release.", DOCS)
+        name = re.sub(r"[^A-Za-z0-9._-]", ".", name)
+        name = f"default{name}" if name.startswith(".") else name
+        if any(a["_release"] == ident and a["name"] == name for a in self.assets.values()):
+            return self._error(422, "Validation Failed", f"{DOCS}/releases/assets#upload-a-release-asset",
+                               errors=[{"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}])
+        asset = self._store_asset(release, name, request.get_data(), request.headers["Content-Type"],
+                                  request.args.get("label", ""), "github-actions[bot]")
+        return self._json(self._public(asset), 201)
+
+    def _list_assets(self, ident: int, page) -> Response:
+        """GET /releases/{id}/assets, paginated like every list.
+
+        https://docs.github.com/rest/releases/assets#list-release-assets
+        """
+        if self._release_by_id(ident) is None:
+            return self._error(404, "Not Found")
+        return page([self._public(a) for a in self.assets.values() if a["_release"] == ident])
+
+    def _asset(self, ident: int, request: Request) -> Response:
+        """GET /releases/assets/{id}: the asset as JSON, or with Accept: application/octet-stream a 302 to where
+        its bytes are (a signed URL on another host; GitHub may also answer 200 with them).
+
+        https://docs.github.com/rest/releases/assets#get-a-release-asset
+        """
+        asset = self.assets.get(ident)
+        if asset is None:
+            return self._error(404, "Not Found")
+        if request.headers.get("Accept", "").lower() == "application/octet-stream":
+            response = Response(status=302)
+            response.headers["Location"] = (f"{self.base_url}/_release-assets/{ident}/{quote(asset['name'])}"
+                                            f"?sig={asset['_sig']}")
+            return response
+        return self._json(self._public(asset))
+
+    def _download(self, ident: int, signature: str | None) -> Response:
+        asset = self.assets.get(ident)
+        if asset is None or signature != asset["_sig"] or asset["state"] != "uploaded":
+            return Response("<Error><Code>AccessDenied</Code></Error>", status=403, content_type="application/xml")
+        return Response(asset["_data"], status=200, content_type="application/octet-stream")
+
+    def _delete_asset(self, ident: int) -> Response:
+        """DELETE /releases/assets/{id}: 204; a published immutable release keeps its assets (the wording of
+        that refusal is the fake's).
+
+        https://docs.github.com/rest/releases/assets#delete-a-release-asset
+        """
+        asset = self.assets.get(ident)
+        if asset is None:
+            return self._error(404, "Not Found")
+        if (self._release_by_id(asset["_release"]) or {}).get("immutable"):
+            return self._error(422, "Cannot delete assets of an immutable release.", DOCS)
+        del self.assets[ident]
+        return Response(status=204)

@@ -213,3 +213,75 @@ def test_an_empty_repository_has_no_history(tmp_path):
     init_git(tmp_path)
     walked = history.walk(tmp_path, REGISTRY, {})
     assert walked.changes == [] and walked.state is None
+
+
+# ---- the tags, read while the registry is parsed ----
+
+def test_tag_reader_reads_what_tags_reads(tmp_path):
+    init_git(tmp_path)
+    (tmp_path / "f").write_text("x\n")
+    git("add", "f", cwd=tmp_path)
+    git("commit", "-qm", "one", cwd=tmp_path)
+    git("tag", "light", cwd=tmp_path)  # not annotated
+    git("tag", "-a", "m@v1.0.0", "-m", '{"modelreg": 1, "model": "m"}', cwd=tmp_path)
+    git("tag", "-a", "windows", "-m", "a\r\nmessage\rwith returns", cwd=tmp_path)
+    git("tag", "-a", "üñï", "-m", "ünïcode\n\n  ", cwd=tmp_path)
+    with git_adapter.TagReader(tmp_path) as reading:
+        read = reading.result()
+        assert reading.result() is read  # asked twice, read once
+    assert read == git_adapter.tags(tmp_path) and len(read) == 4
+    assert read["m@v1.0.0"].data == {"modelreg": 1, "model": "m"}
+    assert read["windows"].message == "a\nmessage\nwith returns"
+    with git_adapter.TagReader(tmp_path) as unread:  # left without asking: git is stopped and waited for
+        pass
+    assert unread._process.poll() is not None
+    (tmp_path / "empty").mkdir()
+    init_git(tmp_path / "empty")
+    assert git_adapter.TagReader(tmp_path / "empty").result() == {}
+
+
+def test_tag_reader_refuses_as_tags_does(tmp_path, monkeypatch):
+    def refusal(read) -> str:
+        with pytest.raises(ModelregError) as caught:
+            read()
+        return caught.value.problems[0].message
+
+    for folder in (tmp_path, tmp_path / "nowhere"):  # no repository; no such folder
+        expected = refusal(lambda folder=folder: git_adapter.tags(folder))
+        assert refusal(lambda folder=folder: git_adapter.TagReader(folder).result()) == expected
+        assert "is not inside a git repository" in expected or "does not exist" in expected
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert refusal(lambda: git_adapter.TagReader(tmp_path).result()) == "git is not installed or not on PATH"
+
+
+def test_the_release_outside_a_repository_says_so_first(tmp_path):
+    """The tags are read while the registry is parsed; git's refusal still comes first, as when they were read
+    before it (a folder that is no repository, or does not exist)."""
+    from modelreg.flows import release
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "registry.yaml").write_text("schema: 1\nmodels: {broken\n")
+    for folder, says in ((tmp_path, "is not inside a git repository"), (tmp_path / "nowhere", "does not exist")):
+        with pytest.raises(ModelregError) as caught:
+            release.run(folder, REGISTRY, push_to=None, copy_artifacts=False)
+        assert says in caught.value.problems[0].message
+
+
+def test_a_tag_git_cannot_read_is_refused_before_an_invalid_registry(tmp_path):
+    from modelreg.flows import release
+
+    init_git(tmp_path)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "registry.yaml").write_text("schema: 1\nmodels: {broken\n")
+    git("add", "-A", cwd=tmp_path)
+    git("commit", "-qm", "invalid", cwd=tmp_path)
+    (tmp_path / ".git" / "refs" / "tags" / "ghost").write_text("1234567890" * 4 + "\n")  # names no object
+    sent = []
+    with pytest.MonkeyPatch.context() as patch:
+        from modelreg.adapters import notifier
+
+        patch.setattr(notifier, "send", lambda urls, messages: sent.append(messages) or (len(messages), []))
+        with pytest.raises(ModelregError) as caught:
+            release.run(tmp_path, REGISTRY, push_to=None, copy_artifacts=False, notify_urls=["https://example.com/x"])
+    assert "for-each-ref" in caught.value.problems[0].message and "missing object" in caught.value.problems[0].message
+    assert sent == []  # nobody hears of the invalid registry before the tags can be read

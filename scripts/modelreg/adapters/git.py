@@ -25,13 +25,18 @@ def run(args: list[str], cwd: Path | str | None = None, check: bool = True) -> s
             raise ModelregError("git is not installed or not on PATH") from None
         raise
     if check and result.returncode != 0:
-        detail = result.stderr.strip() or result.stdout.strip()
-        if "not a git repository" in detail.lower():
-            raise ModelregError(f"{Path(cwd) if cwd is not None else Path.cwd()} is not inside a git repository "
-                                f"(git {args[0]}): run modelreg in your project's repository (git init starts "
-                                "one), or pass --registry with the path of a registry in one")
-        raise ModelregError(f"git {' '.join(args)} failed: {detail}")
+        raise _failure(args, cwd, result.stdout, result.stderr)
     return result.stdout
+
+
+def _failure(args: list[str], cwd: Path | str | None, stdout: str, stderr: str) -> ModelregError:
+    """What `run` says when git refuses."""
+    detail = stderr.strip() or stdout.strip()
+    if "not a git repository" in detail.lower():
+        return ModelregError(f"{Path(cwd) if cwd is not None else Path.cwd()} is not inside a git repository "
+                             f"(git {args[0]}): run modelreg in your project's repository (git init starts "
+                             "one), or pass --registry with the path of a registry in one")
+    return ModelregError(f"git {' '.join(args)} failed: {detail}")
 
 
 def toplevel(cwd: Path | str | None = None) -> Path:
@@ -81,12 +86,77 @@ def first_commit_containing(text: str, path: str, cwd: Path | str | None = None)
     return commits[0] if commits else None
 
 
+_TAG_FIELDS = "%(refname:strip=2)%00%(objecttype)%00%(*objectname)%00%(objectname)%00%(taggerdate:unix)%00%(contents)"
+_TAGS = ["for-each-ref", "refs/tags", f"--format={_TAG_FIELDS}%01"]
+
+
 def tags(cwd: Path | str | None = None) -> dict:
     """Every tag: name -> ExistingTag (target commit, tagger date, message)."""
+    return _parse_tags(run(_TAGS, cwd))
+
+
+class TagReader:
+    """`tags(cwd)`, started now and read while the caller does something else (use as a context manager).
+
+    git reads the tag objects in its own process while Python parses the registry, so the two
+    overlap on a machine with more than one CPU. `result()` returns what `tags(cwd)` returns and
+    raises what it raises; leaving the context without asking stops git.
+    """
+
+    def __init__(self, cwd: Path | str | None = None):
+        import threading
+
+        self._cwd, self._result, self._output = cwd, None, ("", "")
+        try:
+            self._process = subprocess.Popen(["git", *_TAGS], cwd=cwd, stdout=subprocess.PIPE,
+                                             stderr=subprocess.PIPE, text=True)
+        except (FileNotFoundError, NotADirectoryError):
+            self._process = None  # result() asks again, through run(), for its refusal
+            return
+        try:  # room for all of git's output (Linux): it need not wait for the reader to get the GIL
+            import fcntl
+
+            fcntl.fcntl(self._process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (ImportError, AttributeError, OSError):
+            pass
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        try:
+            self._output = self._process.communicate()
+        except Exception as error:  # raised by result(), as tags() would raise it
+            self._output = error
+
+    def result(self) -> dict:
+        if self._result is None:
+            if self._process is None:
+                self._result = tags(self._cwd)
+            else:
+                self._reader.join()
+                if isinstance(self._output, Exception):
+                    raise self._output
+                out, err = self._output
+                if self._process.returncode != 0:
+                    raise _failure(_TAGS, self._cwd, out or "", err or "")
+                self._result = _parse_tags(out)
+        return self._result
+
+    def close(self) -> None:
+        if self._process is not None and self._reader.is_alive():
+            self._process.kill()
+            self._reader.join()
+
+    def __enter__(self) -> "TagReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _parse_tags(out: str) -> dict:
     from ..core.tags import ExistingTag
 
-    fields = "%(refname:strip=2)%00%(objecttype)%00%(*objectname)%00%(objectname)%00%(taggerdate:unix)%00%(contents)"
-    out = run(["for-each-ref", "refs/tags", f"--format={fields}%01"], cwd)
     result = {}
     for record in out.split("\x01"):
         record = record.lstrip("\n")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from contextlib import contextmanager
 
 from ..core.problems import ModelregError
 from ..views.terminal import emit_json, table
-from ._common import add_registry_option, load
+from ._common import add_registry_option
 
 
 def add_parser(sub) -> None:
@@ -24,25 +25,37 @@ def add_parser(sub) -> None:
     parser.set_defaults(run=run)
 
 
+@contextmanager
+def load_reading_tags(args: argparse.Namespace):
+    """(the registry file, loaded and checked as `load(args)` does it, a git.TagReader of its repository's tags):
+    git reads the tags while the file is parsed (audit and site read both)."""
+    from ..adapters import git, registry_file
+
+    path = registry_file.find_registry(getattr(args, "registry", None))
+    with git.TagReader(registry_file.repo_of(path)) as reading:
+        yield registry_file.load(path), reading
+
+
 def run(args: argparse.Namespace) -> int:
     from ..adapters import git
     from ..core.timeline import parse_time, state_at
     from ..flows.audit import gather
     from ..core.registry import Registry
 
-    loaded = load(args)
-    registry = Registry(loaded.data)
-    names = [args.name] if args.name else registry.model_names
-    if args.name and registry.model(args.name) is None:
-        raise ModelregError(f"no model named '{args.name}' (models: {', '.join(registry.model_names) or 'none'})")
-    moment = parse_time(args.at) if args.at else None
-    github = None
-    if args.github:
-        from ..adapters import github as github_api
+    with load_reading_tags(args) as (loaded, reading):
+        registry = Registry(loaded.data)
+        names = [args.name] if args.name else registry.model_names
+        if args.name and registry.model(args.name) is None:
+            raise ModelregError(f"no model named '{args.name}' "
+                                f"(models: {', '.join(registry.model_names) or 'none'})")
+        moment = parse_time(args.at) if args.at else None
+        github = None
+        if args.github:
+            from ..adapters import github as github_api
 
-        github = github_api.from_env()
-    root = git.toplevel(loaded.repo)
-    changes = gather(root, loaded.relative_to(root), registry, names, github)
+            github = github_api.from_env()
+        root = git.toplevel(loaded.repo)
+        changes = gather(root, loaded.relative_to(root), registry, names, github, reading.result())
     if moment is not None:
         state = state_at(changes, moment)
         rows = [change.row() for _, change in sorted(state.items())]

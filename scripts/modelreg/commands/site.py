@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ._common import add_registry_option, load
+from ._common import add_registry_option
 
 
 def add_parser(sub) -> None:
@@ -25,11 +25,13 @@ def run(args: argparse.Namespace) -> int:
     from ..core.registry import Registry
     from ..flows.audit import gather
     from ..views.site import page
+    from .audit import load_reading_tags
 
-    loaded = load(args)
-    registry = Registry(loaded.data)
-    root = git.toplevel(loaded.repo)
-    changes = gather(root, loaded.relative_to(root), registry, registry.model_names)
+    with load_reading_tags(args) as (loaded, reading):
+        registry = Registry(loaded.data)
+        root = git.toplevel(loaded.repo)
+        changes = gather(root, loaded.relative_to(root), registry, registry.model_names,
+                         existing=reading.result())
     repo_url = args.repo_url or web_url_from_env()
     head = git.head_commit(root)
     html = page(registry, changes, repo_url, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

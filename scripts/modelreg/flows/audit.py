@@ -18,12 +18,15 @@ from pathlib import Path
 from ..adapters import git
 from ..core.registry import HistoryEntry, Registry
 from ..core.timeline import StageChange, timeline
-from .history import walk
 
 
-def gather(root: Path, relative: str, registry: Registry, names: list[str], github=None) -> list[StageChange]:
-    """Wiring: history from the file, commits from tags (or git), approvals from tags (or GitHub)."""
-    existing = git.tags(root)
+def gather(root: Path, relative: str, registry: Registry, names: list[str], github=None,
+           existing: dict | None = None) -> list[StageChange]:
+    """Wiring: history from the file, commits from tags (or git), approvals from tags (or GitHub).
+
+    existing: the repository's tags, when the caller has read them (git.TagReader, while it parsed the registry).
+    """
+    existing = git.tags(root) if existing is None else existing
     tag_data = {}
     for tag in existing.values():
         data = tag.data
@@ -65,6 +68,8 @@ def entry_commits(root: Path, relative: str, registry: Registry, names: list[str
                 missing.add((name, index))
     if not missing:
         return commits
+    from .history import walk  # only when some entry has no tag that names its commit
+
     walked = walk(root, relative, None if full else existing, check_tags=False)
     found = _events(walked)
     if walked.since is not None and not missing <= set(found):

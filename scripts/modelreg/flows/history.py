@@ -51,13 +51,16 @@ def registry_history(root: Path, relative: str) -> tuple[list[RegistryCommit], d
     return walked.changes, walked.state, walked.warnings
 
 
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
 def release_commits(existing: dict[str, ExistingTag]) -> set[str]:
     """The main commits whose changes modelreg's tags describe (their messages' registry_commit)."""
     commits = set()
     for tag in existing.values():
         data = tag.data
         commit = data.get("registry_commit") if data else None
-        if isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{40}(?:[0-9a-f]{24})?", commit):
+        if isinstance(commit, str) and _COMMIT_ID.fullmatch(commit):
             commits.add(commit)
     return commits
 

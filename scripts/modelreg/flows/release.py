@@ -25,9 +25,14 @@ from ..core.document import parse_valid
 from ..core.problems import ModelregError
 from ..core.registry import Registry, Version
 from ..core import tags
-from ..views import report
-from ..views.markdown import md
 from .history import walk
+
+
+def md(value) -> str:
+    """views.markdown.md, imported only when a summary shows registry text (a rerun with nothing to do shows none)."""
+    from ..views.markdown import md as escape
+
+    return escape(value)
 
 
 @dataclass
@@ -70,19 +75,25 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
     """full_history: walk main's whole first-parent history even when the tags allow starting after the
     newest release (the result is the same; tests compare the two)."""
     result = Released()
-    existing = git.tags(root)
-    with git.BlobReader(root) as blobs:
-        head = blobs.read("HEAD", relative)
-        state = _revalidate(head[1] if head else None, relative, notify_urls) if head else None
-        walked = walk(root, relative, existing, blobs=blobs, head=(head[0], state) if head else None,
-                      full=full_history)
+    with git.TagReader(root) as reading:  # git reads the tags while the registry is parsed and checked
+        try:
+            blobs = git.BlobReader(root)
+            with blobs:
+                head = blobs.read("HEAD", relative)
+                state = _revalidate(head[1], relative, notify_urls, reading.result) if head else None
+                existing = reading.result()
+                walked = walk(root, relative, existing, blobs=blobs, head=(head[0], state) if head else None,
+                              full=full_history)
+        except (ModelregError, OSError):  # OSError: cat-file gone before it was asked (no repository there)
+            reading.result()  # git's refusal to read the tags comes first, as when they were read first
+            raise
     if walked.state is None:
         raise ModelregError(f"{relative} has no history on this branch; nothing to release")
     if state is None:
         state = _revalidate(None, relative, notify_urls)
     result.warnings, result.since = walked.warnings, walked.since
     registry = Registry(state)
-    registered = {(m.name, v) for m in registry.models() for v in m.versions}
+    registered = {(m.name, v) for m in registry.models() for v in (m.raw.get("versions") or {})}  # m.versions' keys
     plan = tags.plan(walked.changes, existing, registered, _verified_training_commits(root, registry, existing))
     if plan.conflicts:
         raise ModelregError([*(ModelregError(c).problems[0] for c in plan.conflicts), *ModelregError(
@@ -123,30 +134,58 @@ def run(root: Path, relative: str = "models/registry.yaml", *, push_to: str | No
     if push_to and plan.tags:
         git.push_tags([t.name for t in plan.tags], push_to, root, token)
     result.tags = plan.tags
+    conflicts = []
     if github:
         now = {**existing, **{name: tags.ExistingTag(name, target, date, text.strip())
                               for name, target, text, date, _ in created}}
-        result.releases = github.sync_releases(_release_notes(now, registry, github.settings.web_url))
+        conflicts = _publish_releases(root, registry, now, github, result)
     if notify_urls and plan.tags:
         from ..adapters import notifier
         from ..views.notification import messages
 
         outgoing = messages(plan.tags, registry, github.settings.web_url if github else None)
         result.notified, result.notify_failures = notifier.send(notify_urls, outgoing)
+    if conflicts:  # after the notifications: the tags are out, and people hear of them
+        raise ModelregError("; also: ".join(conflicts) + " (tags, release notes and the other assets are done; "
+                            "the release fails until this is resolved)")
     return result
+
+
+def _publish_releases(root: Path, registry: Registry, now: dict[str, tags.ExistingTag], github,
+                      result: Released) -> list[str]:
+    """One GitHub Release per version tag, its notes the model card; a version whose tag names a signature bundle
+    gets the bundle as a release asset (created as a draft, given the asset, then published). Returns the asset
+    conflicts, which must fail the run."""
+    from .signing import release_assets
+
+    notes = _release_notes(now, registry, github.settings.web_url)
+    bundles = {tag: asset for tag, asset in release_assets(root, registry, now).items() if tag in notes}
+    if not bundles:
+        result.releases = github.sync_releases(notes)
+        return []
+    result.releases = github.sync_releases(notes, drafts=set(bundles))
+    attached = github.attach_assets(bundles)
+    for tag, what in attached.done.items():
+        before = result.releases.get(tag, "unchanged")
+        result.releases[tag] = what if before == "unchanged" else f"{before}; {what}"
+    result.warnings += attached.warnings
+    return attached.problems
 
 
 def _verified_training_commits(root: Path, registry: Registry, existing: dict) -> dict[tuple[str, str], str]:
     """For versions that a foreign (GTO) version tag names: the training commit the record states, kept only when
     DVC's record at that commit is the version's md5 — the record's text is the PR author's, the check is ours."""
-    from ..adapters import dvcfiles
-
     found = {}
     for model in registry.models():
-        for version in model.versions.values():
-            tag = existing.get(f"{model.name}@{version.name}")
-            if tag is None or tag.data is not None or not version.commit or tag.target != version.commit:
+        for name in model.raw.get("versions") or {}:  # the records are read only where a foreign tag names one
+            tag = existing.get(f"{model.name}@{name}")
+            if tag is None or tag.data is not None:
                 continue
+            version = model.versions[name]
+            if not version.commit or tag.target != version.commit:
+                continue
+            from ..adapters import dvcfiles  # only for a foreign version tag: most runs never need it
+
             record = dvcfiles.find_out(root, model.path, git.show_file(version.commit, "dvc.lock", root) or "",
                                        git.show_file(version.commit, model.path + ".dvc", root) or "")
             if record is not None and record.md5 == version.md5:
@@ -199,7 +238,8 @@ def _copy_needed(root: Path, registry: Registry, planned: list[tags.PlannedTag])
     return copied
 
 
-def _revalidate(text: str | None, relative: str, notify_urls: list[str] | None) -> dict:
+def _revalidate(text: str | None, relative: str, notify_urls: list[str] | None,
+                before_refusing: Callable[[], object] | None = None) -> dict:
     """The registry on main must be valid before anything is tagged; returns its data.
 
     Two pull requests can each pass alone and merge into an invalid state (one
@@ -209,6 +249,8 @@ def _revalidate(text: str | None, relative: str, notify_urls: list[str] | None) 
     try:
         return parse_valid(text or "", relative)[0]
     except ModelregError as error:
+        if before_refusing is not None:  # e.g. git's refusal to read the tags, which comes first
+            before_refusing()
         if notify_urls:
             from ..adapters import notifier
             from ..views.notification import Message
@@ -224,6 +266,8 @@ def _revalidate(text: str | None, relative: str, notify_urls: list[str] | None) 
 def _release_notes(existing: dict[str, tags.ExistingTag], registry: Registry,
                    web_url: str) -> dict[str, tuple[str, str]]:
     """Title and model card of every tagged version; PR and approvers come from its tag's message."""
+    from ..views import report  # only when there is a GitHub to publish to
+
     wanted = {}
     for model in registry.models():
         for version in model.ordered_versions():

@@ -6,11 +6,12 @@ registry is escaped, so a crafted model note or reason cannot inject markup.
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape as _html_escape
 from typing import Iterable
 
 from ..core.timeline import StageChange
-from ..core.registry import Model, Registry
+from ..core.registry import Model, Registry, Version
 
 STAGE_COLOURS = {"production": "#1a7f37", "staging": "#9a6700"}
 CSS = """
@@ -27,17 +28,30 @@ td.wrap>div{min-width:16em;max-width:40em;overflow-wrap:anywhere}
 svg{width:100%;height:auto;max-width:720px}svg text{fill:var(--muted);font-size:12px}a{color:#0969da}
 """
 
+_SPECIAL = re.compile("[&<>\"']")
+
+
+def escape(text: str, quote: bool = True) -> str:
+    """html.escape; most values (names, dates, hashes) have nothing to escape and are returned as they are."""
+    return _html_escape(text, quote) if _SPECIAL.search(text) else text
+
 
 def _link(text: str, url: str | None) -> str:
     return f'<a href="{escape(url, quote=True)}">{escape(text)}</a>' if url else escape(text)
 
 
-def chart(model: Model, changes: list[StageChange]) -> str:
-    """An SVG line of the primary metric across versions; versions that entered a stage are marked."""
-    versions = [v for v in model.ordered_versions() if model.metric_value(v) is not None]
-    if not model.metric or not versions:
+def chart(model: Model, changes: list[StageChange], ordered: list[Version] | None = None) -> str:
+    """An SVG line of the primary metric across versions; versions that entered a stage are marked.
+
+    ordered: the model's versions in order, when the caller has them (model.ordered_versions())."""
+    metric = model.metric
+    if not metric:
         return '<p class="muted">No primary metric to chart.</p>'
-    values = [model.metric_value(v) for v in versions]
+    pairs = [(v, v.metrics.get(metric)) for v in (model.ordered_versions() if ordered is None else ordered)]
+    pairs = [(v, value) for v, value in pairs if value is not None]
+    if not pairs:
+        return '<p class="muted">No primary metric to chart.</p>'
+    versions, values = [v for v, _ in pairs], [value for _, value in pairs]
     low, high = min(values), max(values)
     span = (high - low) or max(abs(high), 1) * 0.1
     low, high = low - span * 0.1, high + span * 0.1
@@ -102,16 +116,27 @@ def page(registry: Registry, changes: list[StageChange], repo_url: str | None = 
     def pr_url(number) -> str | None:
         return f"{repo_url}/pull/{number}" if repo_url and number else None
 
+    by_model: dict[str, list[StageChange]] = {}
+    for change in changes:
+        by_model.setdefault(change.model, []).append(change)
     sections = []
     for model in registry.models():
-        history = [c for c in changes if c.model == model.name]
+        history = by_model.get(model.name, [])
+        model_stages = model.stages
         stages = "".join(f'<span class="stage" style="background:{STAGE_COLOURS.get(s, "#8250df")}">'
-                         f"{escape(s)}: {escape(v)}</span>" for s, v in model.stages.items()) or \
+                         f"{escape(s)}: {escape(v)}</span>" for s, v in model_stages.items()) or \
             '<span class="muted">no stage assigned</span>'
+        held: dict[str, list[str]] = {}  # version -> the stages it holds, as model.stages_of() lists them
+        for stage, holder in model_stages.items():
+            try:
+                held.setdefault(holder, []).append(stage)
+            except TypeError:  # unhashable: equal to no version's name
+                pass
         metrics = sorted({m for v in model.versions.values() for m in v.metrics}, key=lambda m: (m != model.metric, m))
+        ordered = model.ordered_versions()
         version_rows = []
-        for version in reversed(model.ordered_versions()):
-            state = ", ".join(model.stages_of(version.name)) or ("archived" if version.archived else "")
+        for version in reversed(ordered):
+            state = ", ".join(held.get(version.name, ())) or ("archived" if version.archived else "")
             data = version.data or {}
             version_rows.append([f"<td>{escape(version.name)}</td>", f"<td>{escape(state)}</td>",
                                  *[f"<td>{escape(f'{version.metrics[m]:g}') if m in version.metrics else ''}</td>"
@@ -131,7 +156,7 @@ def page(registry: Registry, changes: list[StageChange], repo_url: str | None = 
             f'<section id="{escape(model.name, quote=True)}"><h2>{escape(model.name)}</h2>'
             f'<p>{escape(model.description)}</p><p class="muted">path {escape(model.path)} · format '
             f'{escape(model.format or "?")} · owners {escape(", ".join(model.owners) or "none")}</p>'
-            f'<div class="stages">{stages}</div><div class="card">{chart(model, history)}</div>'
+            f'<div class="stages">{stages}</div><div class="card">{chart(model, history, ordered)}</div>'
             f"<h3>Versions</h3>" + _table(["version", "stage", *metrics, "created", "author", "commit", "data",
                                            "notes"], version_rows) +
             "<h3>Audit log</h3>" + (_table(["at", "stage", "version", "previous", "requested by", "approved by",
