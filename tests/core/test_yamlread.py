@@ -103,3 +103,14 @@ def test_duplicate_keys_are_the_dicts_duplicates_with_the_first_line(keys, first
     text = "".join(f"{key}: {number}\n" for number, key in enumerate(keys.split(", ")))
     found = problem(text)
     assert "duplicate key" in found.message and f"(first defined on line {first})" in found.message
+
+
+@pytest.mark.parametrize("text", ["a: |\n  x\nb: 1\n", "a: >\n  x\n  y\n\nb: 1\n", "a:\n- |+\n  x\n\n- 2\n",
+                                  "a: |-\n  x\n  y\nb: 1"])
+def test_a_key_after_a_block_scalar_is_not_a_continuation(text):
+    assert yamlread.load(text, "f")[0] == yaml.safe_load(text)
+
+
+def test_a_quoted_value_continued_at_its_keys_indentation_is_still_refused():
+    with pytest.raises(ModelregError):
+        yamlread.load("a:\n  b: \"x\n y\"\n", "f")

@@ -293,7 +293,9 @@ def _check_continuations(text: str, nodes: list[Node], filename: str, line_offse
     for node in nodes:
         first = node.start_mark.line
         base = len(lines[first]) - len(lines[first].lstrip(" "))
-        for number in range(first + 1, node.end_mark.line + 1):
+        # a block scalar (| or >) ends at column 0 of the line after its content: that line is not part of it
+        last = node.end_mark.line if node.end_mark.column else node.end_mark.line - 1
+        for number in range(first + 1, last + 1):
             line = lines[number]
             stripped = line.lstrip(" ")
             if stripped and len(line) - len(stripped) <= base:
