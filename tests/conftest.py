@@ -146,6 +146,17 @@ def trained_repo(trained_base, tmp_path) -> Path:
     return copy_env(trained_base, tmp_path / "env")
 
 
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """moto's S3 server on 127.0.0.1 (host, port), started once for the tests that need S3."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    yield server.get_host_and_port()
+    server.stop()
+
+
 # ---- GitHub-side fixtures: the fake REST API and a repository with a bare origin ----
 
 @pytest.fixture(scope="session")

@@ -231,16 +231,6 @@ def test_the_client_is_made_from_the_settings():
     assert anonymous.client.meta.config.signature_version is UNSIGNED
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    yield server.get_host_and_port()
-    server.stop()
-
-
 @pytest.mark.slow
 def test_pull_from_a_real_s3_server_and_an_endpoint_dying_in_the_middle(moto_endpoint, tmp_path, monkeypatch):
     import boto3

@@ -26,16 +26,6 @@ MODEL = "churn-classifier"
 REGISTRY = "models/registry.yaml"
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    yield server.get_host_and_port()
-    server.stop()
-
-
 @pytest.fixture
 def s3(moto_endpoint, monkeypatch):
     import boto3

@@ -151,21 +151,25 @@ def serving(root: Path, tmp: Path, *args: str, workers: int | None = None, timeo
                 process.wait()
 
 
-class FreshLoad:
-    """Client threads sending predict requests, each on a new connection (so the kernel hands them to
-    every worker), recording (started, ended, status, version, worker pid, body)."""
+class Load:
+    """Client threads sending predict requests until stopped, recording (started, ended, status, version,
+    worker pid, body) per request and the bodies of failed answers. fresh_connections: each request on a
+    new connection, so the kernel hands them to every worker of a multi-worker server."""
 
-    def __init__(self, url: str, rows: list, threads: int = 4):
-        self.url, self.rows, self.stop, self.results = url, rows, threading.Event(), []
+    def __init__(self, url: str, rows: list, threads: int = 4, fresh_connections: bool = False):
+        self.url, self.rows, self.stop, self.results, self.failures = url, rows, threading.Event(), [], []
+        self.limits = httpx.Limits(max_keepalive_connections=0) if fresh_connections else httpx.Limits()
         self.threads = [threading.Thread(target=self._run) for _ in range(threads)]
 
     def _run(self) -> None:
-        with httpx.Client(timeout=30, limits=httpx.Limits(max_keepalive_connections=0)) as client:
+        with httpx.Client(timeout=30, limits=self.limits) as client:
             while not self.stop.is_set():
                 started = time.monotonic()
                 try:
                     response = client.post(f"{self.url}/models/{MODEL}/predict", json={"rows": self.rows})
                     body = response.json() if response.status_code == 200 else {"error": response.text[:500]}
+                    if response.status_code != 200:
+                        self.failures.append(body["error"])
                     self.results.append((started, time.monotonic(), response.status_code, body.get("version"),
                                          response.headers.get("x-modelreg-worker"), body))
                 except httpx.HTTPError as error:

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from conftest import git, retrain, run
+from serving_support import Load
 
 pytestmark = pytest.mark.slow
 MODEL = "churn-classifier"
@@ -91,36 +91,6 @@ def server(deployment, tmp_path):
 ROWS = json.loads((Path(__file__).resolve().parents[2] / "models" / MODEL / "sample.json").read_text())["rows"]
 
 
-class Load:
-    """A steady client loop: a few threads sending predict requests until stopped."""
-
-    def __init__(self, url: str, threads: int = 4):
-        self.url, self.stop, self.results, self.failures = url, threading.Event(), [], []
-        self.threads = [threading.Thread(target=self._run) for _ in range(threads)]
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=10) as client:
-            while not self.stop.is_set():
-                try:
-                    response = client.post(f"{self.url}/models/{MODEL}/predict", json={"rows": ROWS})
-                    version = response.json().get("version") if response.status_code == 200 else None
-                    if response.status_code != 200:
-                        self.failures.append(response.text[:500])
-                    self.results.append((time.monotonic(), response.status_code, version))
-                except httpx.HTTPError as error:
-                    self.results.append((time.monotonic(), repr(error), None))
-
-    def __enter__(self):
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for thread in self.threads:
-            thread.join()
-
-
 def wait_for(url: str, version: str, timeout: float = 60) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
@@ -138,14 +108,14 @@ def test_promotion_swaps_with_no_failed_request_and_a_corrupt_version_is_refused
     # the demo RandomForest answers with one predict_proba call, checked on its sample rows (if the repo has them)
     assert info["answer"].startswith("one pass (predictions from predict_proba, verified on "), info["answer"]
     assert info["batching"] == "requests gathered for at most 2 ms"
-    with Load(url) as load:
+    with Load(url, ROWS) as load:
         time.sleep(0.5)
         modelreg(repo, "promote", MODEL, "v1.1.0", "--to", "production", "--reason", "deeper trees", "--commit")
         git("push", "-q", "origin", "main", cwd=repo)
         wait_for(url, "v1.1.0")
         time.sleep(0.5)
-    statuses = [status for _, status, _ in load.results]
-    versions = [version for _, _, version in sorted(load.results)]
+    statuses = [r[2] for r in load.results]
+    versions = [r[3] for r in sorted(load.results, key=lambda r: r[1])]  # in the order answered
     assert len(statuses) > 50 and set(statuses) == {200}, (set(statuses), load.failures[:3])
     assert "v1.0.0" in versions and versions[-1] == "v1.1.0"
     first_new = versions.index("v1.1.0")
@@ -158,7 +128,7 @@ def test_promotion_swaps_with_no_failed_request_and_a_corrupt_version_is_refused
     for corrupt in [repo.parent / "remotes" / "registry" / "files" / "md5" / digest[:2] / digest[2:], *cached]:
         corrupt.chmod(0o644)
         corrupt.write_bytes(b"not a model")
-    with Load(url) as load:
+    with Load(url, ROWS) as load:
         modelreg(repo, "rollback", MODEL, "--reason", "try the old one", "--commit")
         git("push", "-q", "origin", "main", cwd=repo)
         deadline = time.time() + 30
@@ -170,8 +140,8 @@ def test_promotion_swaps_with_no_failed_request_and_a_corrupt_version_is_refused
         time.sleep(0.3)
     assert health["status"] == "degraded" and health["models"][MODEL]["version"] == "v1.1.0"
     assert "failed verification" in health["models"][MODEL]["last_error"]
-    assert {status for _, status, _ in load.results} == {200}, load.failures[:3]
-    assert {version for _, _, version in load.results} == {"v1.1.0"}
+    assert {r[2] for r in load.results} == {200}, load.failures[:3]
+    assert {r[3] for r in load.results} == {"v1.1.0"}
     metrics = httpx.get(f"{url}/metrics").text
     assert f'modelreg_requests_total{{model="{MODEL}",outcome="ok",version="v1.1.0"}}' in metrics
     assert f'modelreg_last_update_failed{{model="{MODEL}"}} 1.0' in metrics

@@ -16,7 +16,7 @@ import time
 import httpx
 import pytest
 from conftest import SAMPLE
-from serving_support import MODEL, Client, FreshLoad, TinyDeployment, running, serving
+from serving_support import MODEL, Client, Load, TinyDeployment, running, serving
 
 PROMOTED = SAMPLE.replace("production: v1.2.0", "production: v1.3.0")
 
@@ -168,7 +168,7 @@ def healthz(url: str) -> httpx.Response:
     return httpx.get(f"{url}/healthz", headers={"connection": "close"})  # a new connection: any worker
 
 
-def wait_for_results(load: FreshLoad, count: int, after: float = 0.0) -> None:
+def wait_for_results(load: Load, count: int, after: float = 0.0) -> None:
     """Wait until `count` requests sent after `after` were answered."""
     deadline = time.monotonic() + 60
     while sum(1 for r in list(load.results) if r[0] > after) < count and time.monotonic() < deadline:
@@ -189,7 +189,7 @@ def everywhere(url: str, version: str) -> float:
 def swap_under_load(url: str, deployment: TinyDeployment) -> tuple[list, float]:
     """Promote v1.1.0, then the tampered v1.2.0, under a steady load on new connections; returns the
     results and when every worker was seen serving v1.1.0."""
-    with FreshLoad(url, deployment.rows, threads=4) as load:
+    with Load(url, deployment.rows, threads=4, fresh_connections=True) as load:
         wait_for_results(load, 20)
         deployment.promote("v1.1.0")
         swapped = everywhere(url, "v1.1.0")
