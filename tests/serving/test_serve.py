@@ -106,7 +106,7 @@ def test_promotion_swaps_with_no_failed_request_and_a_corrupt_version_is_refused
     info = httpx.get(f"{url}/models/{MODEL}").json()
     assert info["version"] == "v1.0.0" and info["stage"] == "production" and info["metrics"]["roc_auc"] > 0.5
     # the demo RandomForest answers with one predict_proba call, checked on its sample rows (if the repo has them)
-    assert info["answer"].startswith("one pass (predictions from predict_proba, verified on "), info["answer"]
+    assert info["answer"].startswith("one pass (predictions from predict_proba, the forest's trees called directly, verified on "), info["answer"]
     assert info["batching"] == "requests gathered for at most 2 ms"
     with Load(url, ROWS) as load:
         time.sleep(0.5)

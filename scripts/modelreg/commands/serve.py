@@ -39,6 +39,10 @@ def add_parser(sub) -> None:
                         help="always call predict and predict_proba for a classifier, as before one-pass "
                              "answers (for comparison; by default predictions come from predict_proba where "
                              "that is verified to be exact)")
+    parser.add_argument("--no-direct-trees", dest="direct_trees", action="store_false",
+                        help="answer scikit-learn forests through their own predict/predict_proba (joblib's "
+                             "dispatch per call) instead of calling their trees directly (the same bits, checked "
+                             "when each version is loaded), for comparison")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="serve with N worker processes sharing the port, fed by one registry follower "
                              "(default: the number of CPUs this process may use; 1 serves in this process)")
@@ -116,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no model has a {args.stage} version in {source.name}; name the models to serve")
     # with several workers this process only follows: it checks each version and keeps none (serving/workers.py)
     table = ModelTable(names, args.stage, source.name, artifact_loader(root, args.remote, args.allow_pickle),
-                       samples=sample_reader(root), two_pass=args.two_pass, keep_models=workers == 1)
+                       samples=sample_reader(root), two_pass=args.two_pass, keep_models=workers == 1,
+                       direct_trees=args.direct_trees)
     table.update(text)
     follower = Follower(table, source, args.poll_seconds, text=text)
     follower.start()
@@ -127,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
                         host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)
         elif not serve_workers(table, follower, workers, args.host, args.port, {
                 "root": str(root), "remote": args.remote, "allow_pickle": args.allow_pickle,
-                "two_pass": args.two_pass, "names": names, "stage": args.stage, "max_body_bytes": limit,
+                "two_pass": args.two_pass, "direct_trees": args.direct_trees, "names": names, "stage": args.stage, "max_body_bytes": limit,
                 "allow_non_finite": args.allow_non_finite, "batch_ms": args.batch_ms}):
             raise ModelregError("no worker process started serving; see the log above")
     finally:

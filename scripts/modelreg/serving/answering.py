@@ -33,15 +33,23 @@ class Answerer:
 
     `mode` says how, for GET /models/{name}; `one_pass` is None until the check has run."""
 
-    def __init__(self, model: Any, sample: list | None = None, two_pass: bool = False):
+    def __init__(self, model: Any, sample: list | None = None, two_pass: bool = False, direct_trees: bool = True):
         self.model = model
         self.has_proba = hasattr(model, "predict_proba")
         self.one_pass: bool | None = None
         self.mode = "one pass (predict; the model has no predict_proba)"
+        # a forest's answer through its trees (serving/trees.py), used once it gave the model's own bits
+        self.direct: Callable[[list], Any] | None = None
+        self._direct_candidate = None
+        if direct_trees and not two_pass:
+            from . import trees
+
+            if trees.kind(model) is not None:
+                self._direct_candidate = trees.shortcut(model)
         self._lock = threading.Lock()
         if self.has_proba and two_pass:
             self.one_pass, self.mode = False, "two passes (modelreg serve --two-pass)"
-        elif self.has_proba:
+        elif self.has_proba or self._direct_candidate is not None:
             self.mode = "undecided (checked on the rows of the first request: the model has no sample)"
             if sample:
                 try:
@@ -51,28 +59,54 @@ class Answerer:
                                  "checked on the rows of the first request)")
 
     def _check(self, rows: list, where: str) -> tuple[Any, Any]:
-        """Both calls on `rows`; decide the mode from whether they agree. Returns both answers."""
+        """The model's own calls on `rows`; decide the mode from whether they agree, and whether the trees'
+        shortcut gives the same bits. Returns both answers (probabilities None without predict_proba)."""
         predictions = self.model.predict(rows)
-        probabilities = self.model.predict_proba(rows)
-        one_pass, why = _agrees(self.model, predictions, probabilities)
+        probabilities = self.model.predict_proba(rows) if self.has_proba else None
+        if self.has_proba:
+            one_pass, why = _agrees(self.model, predictions, probabilities)
+        else:
+            one_pass, why = True, ""
+        direct, differs = self._try_direct(rows, probabilities if self.has_proba else predictions, one_pass)
+        if self.has_proba:
+            described = (f"one pass (predictions from predict_proba{direct}, verified on {len(rows)} {where})"
+                         if one_pass else f"two passes ({why}, on {len(rows)} {where})")
+        else:
+            described = f"one pass (predict{direct}, verified on {len(rows)} {where})"
+        self.mode = described + differs
         self.one_pass = one_pass
-        self.mode = (f"one pass (predictions from predict_proba, verified on {len(rows)} {where})" if one_pass
-                     else f"two passes ({why}, on {len(rows)} {where})")
         log.info("%s answers in %s", type(self.model).__name__, self.mode)
         return predictions, probabilities
 
+    def _try_direct(self, rows: list, expected: Any, one_pass: bool) -> tuple[str, str]:
+        """Adopt the trees' shortcut if it answers `rows` with exactly `expected`; (mode text, or why not)."""
+        candidate, self._direct_candidate = self._direct_candidate, None
+        if candidate is None or not one_pass:
+            return "", ""
+        import numpy
+
+        try:
+            same = numpy.array_equal(numpy.asarray(candidate(rows)), numpy.asarray(expected))
+        except Exception as error:
+            return "", f"; the forest's trees were not called directly: {type(error).__name__}"
+        if not same:
+            return "", "; the forest's trees were not called directly: their sum differed from the model's answer"
+        self.direct = candidate
+        return ", the forest's trees called directly", ""
+
     def answer(self, rows: list) -> tuple[Any, Any | None]:
         """(predictions, probabilities or None) for `rows`; raises whatever the model raises."""
-        if not self.has_proba:
-            return self.model.predict(rows), None
-        if self.one_pass is None:
+        if self.one_pass is None and (self.has_proba or self._direct_candidate is not None):
             with self._lock:
                 if self.one_pass is None:
-                    return self._check(rows, "rows of the first request")
+                    predictions, probabilities = self._check(rows, "rows of the first request")
+                    return predictions, probabilities
+        if not self.has_proba:
+            return (self.direct or self.model.predict)(rows), None
         if self.one_pass:
             import numpy
 
-            probabilities = self.model.predict_proba(rows)
+            probabilities = (self.direct or self.model.predict_proba)(rows)
             return numpy.asarray(self.model.classes_).take(numpy.asarray(probabilities).argmax(axis=1)), \
                 probabilities
         return self.model.predict(rows), self.model.predict_proba(rows)

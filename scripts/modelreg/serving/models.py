@@ -86,10 +86,11 @@ class ModelTable:
 
     def __init__(self, names: list[str], stage: str, registry_name: str, loader: Loader,
                  samples: Callable[[Resolved], list | None] | None = None, two_pass: bool = False,
-                 keep_models: bool = True):
+                 keep_models: bool = True, direct_trees: bool = True):
         self.names, self.stage, self.registry_name, self.loader = names, stage, registry_name, loader
         self.samples = samples  # the sample rows of a version, to check its one-pass answer at load time
         self.two_pass = two_pass  # always call predict and predict_proba (for comparison)
+        self.direct_trees = direct_trees  # a forest's trees may be called directly once checked (serving/trees.py)
         self.keep_models = keep_models
         self._served: dict[str, Served] = {}
         self.status: dict[str, Status] = {name: Status() for name in names}
@@ -149,7 +150,7 @@ class ModelTable:
             log.error("%s; still serving %s", status.last_error, self._serving(name))
             return None
         metrics, signature = _metrics(text, name, answer.version, self.registry_name)
-        answerer = _answerer(model, self.samples, answer, self.two_pass)
+        answerer = _answerer(model, self.samples, answer, self.two_pass, self.direct_trees)
         if not self.keep_models:  # checked; the workers load their own copies
             model, answerer = None, Checked(answerer.mode)
         self._served = {**self._served, name: Served(name, answer.version, answer.md5, self.stage, metrics, model,
@@ -162,7 +163,7 @@ class ModelTable:
 
 
 def _answerer(model: Any, samples: Callable[[Resolved], list | None] | None, answer: Resolved,
-              two_pass: bool = False):
+              two_pass: bool = False, direct_trees: bool = True):
     """The model's Answerer, its one-pass answer checked on the sample rows when there are any."""
     from .answering import Answerer
 
@@ -172,7 +173,7 @@ def _answerer(model: Any, samples: Callable[[Resolved], list | None] | None, ans
             sample = samples(answer)
         except Exception as error:  # a missing or unreadable sample: the first request decides
             log.warning("no sample rows for %s %s: %s", answer.name, answer.version, describe(error))
-    return Answerer(model, sample, two_pass)  # a sample the model cannot answer leaves the choice to the first request
+    return Answerer(model, sample, two_pass, direct_trees)  # a sample the model cannot answer leaves the choice to the first request
 
 
 def sample_reader(root: Path) -> Callable[[Resolved], list | None]:

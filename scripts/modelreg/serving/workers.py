@@ -247,8 +247,9 @@ class Mirror:
 
     def __init__(self, names: list[str], stage: str, loader: Callable[[Resolved], Any],
                  samples: Callable[[Resolved], list | None] | None = None, two_pass: bool = False,
-                 supervisor: int | None = None):
+                 supervisor: int | None = None, direct_trees: bool = True):
         self.names, self.stage, self.loader, self.samples, self.two_pass = names, stage, loader, samples, two_pass
+        self.direct_trees = direct_trees
         self._served: dict[str, Served] = {}
         self.status: dict[str, Status] = {name: Status() for name in names}
         self.own_errors: dict[str, str] = {}  # this worker could not load the accepted version
@@ -311,7 +312,7 @@ class Mirror:
         fields = dict(accepted["resolved"])
         resolved = Resolved(**{**fields, "stages": tuple(fields.get("stages") or ())})
         model = self.loader(resolved)  # from the cache the supervisor filled: hashed again before use
-        answerer = _answerer(model, self.samples, resolved, self.two_pass)
+        answerer = _answerer(model, self.samples, resolved, self.two_pass, self.direct_trees)
         served = Served(name, accepted["version"], accepted["md5"], accepted.get("stage") or self.stage,
                         dict(accepted.get("metrics") or {}), model, answerer=answerer,
                         signature=accepted.get("signature"), resolved=resolved)
@@ -405,7 +406,8 @@ def worker_app():
     root = Path(config["root"])
     mirror = Mirror(config["names"], config["stage"],
                     artifact_loader(root, config["remote"], config["allow_pickle"]),
-                    samples=sample_reader(root), two_pass=config["two_pass"])
+                    samples=sample_reader(root), two_pass=config["two_pass"],
+                    direct_trees=config.get("direct_trees", True))
     watcher = Watcher(mirror, run_dir)
     watcher.sync()  # what the supervisor serves is loaded before this worker takes a request
     (watcher.workers_dir / f"{os.getpid()}.started").touch()  # for the supervisor: a worker came up
