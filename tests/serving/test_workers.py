@@ -258,7 +258,7 @@ def check_metrics_add_up(url: str, results: list, deployment: TinyDeployment, pi
 
 
 def check_a_dead_worker_is_buried(url: str, run_dir, pids: set[int], answered: int) -> None:
-    """(d) a worker that dies: its live gauges and its state go, its counts stay (uvicorn replaces it)."""
+    """(d) a worker that dies: its live gauges and its state go, its counts stay."""
     victim = min(pids)
     assert list(run_dir.glob(f"metrics/gauge_live*_{victim}.db")) and (run_dir / "workers" / f"{victim}.json").exists()
     os.kill(victim, signal.SIGKILL)
@@ -271,6 +271,31 @@ def check_a_dead_worker_is_buried(url: str, run_dir, pids: set[int], answered: i
     assert victim not in {worker["pid"] for worker in health["workers"]}, health
     text = httpx.get(f"{url}/metrics").text
     assert metric(text, f'modelreg_requests_total{{model="{MODEL}",outcome="ok"') == answered
+
+
+def check_a_dead_worker_is_replaced(url: str, pids: set[int], log_path) -> None:
+    """(e) a new worker takes the dead one's place and serves the version the supervisor serves now (it was
+    started after the swap, so it loaded v1.1.0 from the cache, not the v1.0.0 the first workers were born with)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        workers = healthz(url).json()["workers"]
+        if len(workers) == 2:
+            break
+        time.sleep(0.2)
+    assert len(workers) == 2, workers
+    newcomer = {worker["pid"] for worker in workers} - pids
+    assert len(newcomer) == 1 and workers[[w["pid"] for w in workers].index(min(newcomer))]["models"] == \
+        {MODEL: "v1.1.0"}, workers
+    log = log_path.read_text()
+    assert f"worker {min(newcomer)} now serves {MODEL} v1.1.0" in log
+
+
+def check_the_first_workers_were_forked_with_the_model(pids: set[int], log_path) -> None:
+    """(f) the first workers answered with the supervisor's loaded model: none of them loaded v1.0.0."""
+    log = log_path.read_text()
+    for pid in pids:
+        assert f"worker {pid} serves {MODEL} v1.0.0" in log and "loaded before it was forked" in log
+        assert f"worker {pid} now serves {MODEL} v1.0.0" not in log
 
 
 @pytest.mark.slow
@@ -288,7 +313,60 @@ def test_two_workers_with_batching_swap_under_load_add_up_their_metrics_and_leav
         check_the_refusal_is_shown_by_every_worker(url, pids)
         check_metrics_add_up(url, results, deployment, pids)  # (b)
         check_a_dead_worker_is_buried(url, run_dirs[0], pids, len(results))  # (d)
+        check_a_dead_worker_is_replaced(url, pids, tmp_path / "server.log")  # (e)
+        check_the_first_workers_were_forked_with_the_model(pids, tmp_path / "server.log")  # (f)
 
     # the server stopped (SIGTERM): the run directory, and the multiprocess directory in it, are gone
     assert process.returncode == 0, (tmp_path / "server.log").read_text()[-3000:]
     assert not run_dirs[0].exists() and not list((tmp_path / "tmp").glob("modelreg-serve-*"))
+
+
+def test_the_shared_socket_is_tcp_so_every_connection_gets_tcp_nodelay():
+    """uvicorn's bind_socket makes a proto-0 socket, and asyncio sets TCP_NODELAY only on sockets that say
+    they are TCP: a response written in two sends then waited ~40 ms for the client's delayed ACK."""
+    import asyncio
+    import socket
+
+    from modelreg.serving.workers import listening_socket
+
+    async def nodelay_of_an_accepted_connection(sock) -> int:
+        accepted = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport):
+                accepted.set_result(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP,
+                                                                                  socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        try:
+            return await asyncio.wait_for(accepted, 10)
+        finally:
+            writer.close()
+            server.close()
+
+    ours = listening_socket("127.0.0.1", 0)
+    assert ours.proto == socket.IPPROTO_TCP and ours.get_inheritable()
+    assert asyncio.run(nodelay_of_an_accepted_connection(ours)) != 0
+    plain = socket.socket(socket.AF_INET)  # what uvicorn's bind_socket makes
+    plain.bind(("127.0.0.1", 0))
+    plain.listen()
+    assert asyncio.run(nodelay_of_an_accepted_connection(plain)) == 0  # why the proto matters
+
+
+def test_a_port_in_use_is_refused_with_what_to_do():
+    import socket
+
+    from modelreg.core.problems import ModelregError
+    from modelreg.serving.workers import listening_socket
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    try:
+        with pytest.raises(ModelregError, match=rf"cannot listen on 127\.0\.0\.1:{port}: .*choose another --port"):
+            listening_socket("127.0.0.1", port)
+    finally:
+        busy.close()

@@ -118,15 +118,15 @@ def run(args: argparse.Namespace) -> int:
                                 f"{type(error).__name__}: {error}; name the models to serve") from None
     if not names:
         raise UsageError(f"no model has a {args.stage} version in {source.name}; name the models to serve")
-    # with several workers this process only follows: it checks each version and keeps none (serving/workers.py)
+    # with several workers this process loads and checks each version once, forks the workers with the
+    # models in memory, then only follows: it keeps no model (serving/workers.py)
     table = ModelTable(names, args.stage, source.name, artifact_loader(root, args.remote, args.allow_pickle),
-                       samples=sample_reader(root), two_pass=args.two_pass, keep_models=workers == 1,
-                       direct_trees=args.direct_trees)
+                       samples=sample_reader(root), two_pass=args.two_pass, direct_trees=args.direct_trees)
     table.update(text)
     follower = Follower(table, source, args.poll_seconds, text=text)
-    follower.start()
     try:
         if workers == 1:
+            follower.start()
             uvicorn.run(create_app(table, follower, max_body_bytes=limit, allow_non_finite=args.allow_non_finite,
                                    batch_ms=args.batch_ms),
                         host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)

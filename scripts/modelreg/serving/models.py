@@ -13,6 +13,7 @@ again; the old version keeps serving meanwhile.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -101,6 +102,14 @@ class ModelTable:
 
     def all(self) -> dict[str, Served]:
         return dict(self._served)
+
+    def drop_models(self) -> None:
+        """Keep only how each version answers, not its model: from now on, as if made with keep_models=False
+        (the supervisor of `serve --workers N`, once its forked workers have the models)."""
+        with self._lock:
+            self.keep_models = False
+            self._served = {name: dataclasses.replace(served, model=None, answerer=Checked(served.answerer.mode))
+                            for name, served in self._served.items()}
 
     def update(self, text: str) -> list[str]:
         """Bring every model to what the registry text says holds the stage; returns what changed.

@@ -1,18 +1,19 @@
-"""`modelreg serve --workers N`: one follower in the supervisor process feeds N uvicorn worker processes.
+"""`modelreg serve --workers N`: one follower in the supervisor process feeds N worker processes.
 
-The supervisor (the process `modelreg serve` starts in) runs the one Follower and its ModelTable as
-`--workers 1` does, so the registry is read, each new version pulled, verified (md5, sha256, release
-signature), loaded and checked once, and refused once. It keeps no model (`keep_models=False`): a
-`Publisher` thread writes what it accepted, and every model's and the follower's status, to
-`state.json` in a run directory it creates (atomically: a new file renamed over the old one).
+The supervisor (the process `modelreg serve` starts in) reads the registry and pulls, verifies (md5,
+sha256, release signature), loads and checks each served version once, as `--workers 1` does. Before it
+starts any thread it forks the workers (`WorkerPool`): they inherit the loaded models and the imported
+serving stack, so they answer at once; each runs uvicorn on the socket the supervisor bound. Then the
+supervisor drops its models (`ModelTable.drop_models`), starts the Follower, and a `Publisher` thread
+writes what it accepted, and every model's and the follower's status, to `state.json` in a run directory
+it creates (atomically: a new file renamed over the old one). A worker that dies is replaced by a spawned
+process running `worker_app` (forking a process that runs threads could copy a held lock).
 
-uvicorn starts the workers (`workers=N` with the import string `APP`, a factory: each spawned
-process builds its own app, and they share the one listening socket the supervisor bound). Each
-worker's `Watcher` looks at `state.json` every POLL_SECONDS; when the supervisor has accepted a
-version the worker does not serve, the worker loads it from the verified cache (hashed again) and
-swaps it in by replacing one reference, exactly as `--workers 1` swaps: requests in flight finish on
-the model they took, a batch takes its version once, and each response names its version. A worker
-loads what the supervisor serves before it takes its first request.
+Each worker's `Watcher` looks at `state.json` every POLL_SECONDS; when the supervisor has accepted a
+version the worker does not serve, the worker loads it from the verified cache (hashed again) and swaps
+it in by replacing one reference, exactly as `--workers 1` swaps: requests in flight finish on the model
+they took, a batch takes its version once, and each response names its version. A spawned worker loads
+what the supervisor serves before it takes its first request.
 
 Each worker writes its own state to `workers/PID.json`, so /healthz answered by any worker shows
 every live worker (`workers`). prometheus-client's multiprocess mode aggregates /metrics: the run
@@ -29,6 +30,9 @@ import json
 import logging
 import os
 import shutil
+import signal
+import socket
+import sys
 import tempfile
 import threading
 import time
@@ -36,6 +40,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..core.lookup import Resolved
+from ..core.problems import ModelregError
 from ..views.terminal import safe
 from .models import Served, Status, _answerer, describe
 
@@ -111,8 +116,11 @@ class Publisher:
         self._buried: set[int] = set()
         self.seen: set[int] = set()  # workers that came up
 
-    def publish(self) -> None:
+    def publish(self, starting: bool = False) -> None:
+        """`starting`: the follower is about to start (after the workers are forked): say it runs."""
         data = snapshot(self.table, self.follower)
+        if starting:
+            data["follower"]["running"] = True
         text = json.dumps(data, sort_keys=True, default=str)
         if text != self._last:
             _write(self.run_dir / "state.json", data)
@@ -162,30 +170,177 @@ class Publisher:
                     pass
 
 
-def serve_workers(table, follower, workers: int, host: str, port: int, settings: dict) -> bool:
-    """Serve with `workers` uvicorn processes fed by `table` and `follower` (started by the caller) until
-    uvicorn stops; returns whether any worker came up. The run directory is removed at the end."""
-    import uvicorn
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The one socket every worker accepts on, bound here so that a worker started later shares it.
 
+    Made with proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
+    uvicorn's own `bind_socket` (proto 0) leaves Nagle on, so a response written in two sends waits for
+    the client's delayed ACK (~40 ms per request)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        raise ModelregError(f"cannot listen on {host}:{port}: {error.strerror or error}; "
+                            "choose another --port or stop what uses it") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class WorkerPool:
+    """The worker processes, in the supervisor.
+
+    The first N are forked from the supervisor once it has loaded and checked every served version,
+    before it starts any thread: they start with the models in memory (shared copy-on-write pages) and
+    answer at once, instead of each importing the serving stack and loading every model again. A worker
+    that dies is replaced by a spawned process (a fresh interpreter: the supervisor has threads by then,
+    and forking a process with threads can copy a lock another thread holds); the replacement loads what
+    the supervisor serves from the verified cache before it takes a request, as `worker_app` says."""
+
+    def __init__(self, sock: socket.socket, host: str, port: int):
+        self.sock, self.host, self.port = sock, host, port
+        self.forked: set[int] = set()
+        self.spawned: list[Any] = []
+        self.stopping = False
+
+    def fork(self, served: dict[str, Served]) -> int:
+        pid = os.fork()
+        if pid:
+            self.forked.add(pid)
+            return pid
+        code = 1  # the child: never return into the supervisor's stack
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            import uvicorn
+
+            app = build_worker_app(served)
+            config = uvicorn.Config(app, host=self.host, port=self.port, log_level="info",
+                                    timeout_graceful_shutdown=10)
+            uvicorn.Server(config).run(sockets=[self.sock])
+            code = 0
+        except BaseException as error:
+            try:
+                log.error("worker %d stopped: %s", os.getpid(), describe(error))
+            except BaseException:
+                pass
+        finally:
+            try:
+                logging.shutdown()
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+        return 0  # not reached
+
+    def spawn(self) -> None:
+        import uvicorn
+        from uvicorn._subprocess import get_subprocess
+
+        config = uvicorn.Config(APP, factory=True, host=self.host, port=self.port, log_level="info",
+                                timeout_graceful_shutdown=10)
+        process = get_subprocess(config=config, target=uvicorn.Server(config).run, sockets=[self.sock])
+        process.start()
+        self.spawned.append(process)
+
+    def replace_the_dead(self) -> None:
+        for pid in list(self.forked):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.forked.discard(pid)
+                if not self.stopping:
+                    log.warning("worker %d exited; starting a new one", pid)
+                    self.spawn()
+        for process in list(self.spawned):
+            if not process.is_alive():
+                process.join()
+                self.spawned.remove(process)
+                if not self.stopping:
+                    log.warning("worker %d exited; starting a new one", process.pid)
+                    self.spawn()
+
+    def supervise(self) -> None:
+        """Keep the workers running until SIGINT or SIGTERM, then stop them (SIGTERM: uvicorn finishes the
+        requests in flight) and wait for them."""
+        asked = threading.Event()
+
+        def stop(signum, frame) -> None:
+            asked.set()
+
+        previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while not asked.wait(JANITOR_SECONDS / 2):
+                self.replace_the_dead()
+        finally:
+            self.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        self.stopping = True
+        pids = set(self.forked) | {process.pid for process in self.spawned if process.pid}
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while (self.forked or self.spawned) and time.monotonic() < deadline:
+            self.replace_the_dead()
+            time.sleep(0.05)
+        for pid in set(self.forked) | {process.pid for process in self.spawned if process.pid}:
+            log.error("worker %d did not stop within %g s; killed", pid, timeout)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in list(self.forked):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        for process in self.spawned:
+            process.join(timeout=5)
+
+
+def serve_workers(table, follower, workers: int, host: str, port: int, settings: dict) -> bool:
+    """Serve with `workers` processes fed by `table` (updated once) and `follower` (not started: it is
+    started here, after the workers are forked) until SIGINT or SIGTERM; returns whether any worker came
+    up. The run directory is removed at the end."""
+    sock = listening_socket(host, port)
     run_dir = Path(tempfile.mkdtemp(prefix="modelreg-serve-"))
     publisher = Publisher(table, follower, run_dir)
+    pool = WorkerPool(sock, host, port)
     saved = {key: os.environ.get(key) for key in (RUN_DIR_ENV, MULTIPROC_ENV, MULTIPROC_ENV.lower())}
     try:
         publisher.metrics_dir.mkdir()
         publisher.workers_dir.mkdir()
         _write(run_dir / "config.json", {**settings, "metrics_dir": str(publisher.metrics_dir)})
-        publisher.publish()  # before any worker starts: each loads what it says before taking requests
-        publisher.start()
-        os.environ[RUN_DIR_ENV] = str(run_dir)  # the spawned workers inherit these
+        publisher.publish(starting=True)  # before any worker starts: each serves what it says
+        os.environ[RUN_DIR_ENV] = str(run_dir)  # the workers inherit these
         os.environ[MULTIPROC_ENV] = str(publisher.metrics_dir)
         os.environ.pop(MULTIPROC_ENV.lower(), None)
-        log.info("serving with %d workers; run directory %s", workers, run_dir)
-        uvicorn.run(APP, factory=True, workers=workers, host=host, port=port, log_level="info",
-                    timeout_graceful_shutdown=10)
+        log.info("serving with %d workers on %s:%d; run directory %s", workers, host, port, run_dir)
+        served = table.all()
+        for _ in range(workers):  # no thread of this process runs yet: see WorkerPool
+            pool.fork(served)
+        del served
+        table.drop_models()  # the workers have them; this process only follows from now on
+        follower.start()
+        publisher.start()
+        pool.supervise()
         publisher.bury_the_dead()
         return bool(publisher.seen)
     finally:
+        pool.stop()
         publisher.stop()
+        sock.close()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -263,6 +418,14 @@ class Mirror:
 
     def all(self) -> dict[str, Served]:
         return dict(self._served)
+
+    def seed(self, served: dict[str, Served]) -> None:
+        """Serve versions already loaded and checked (a worker forked from the supervisor has them)."""
+        self._served = {name: current for name, current in served.items()
+                        if name in self.names and current.model is not None}
+        for name, current in self._served.items():
+            log.info("worker %d serves %s %s (md5 %s), loaded before it was forked", os.getpid(), safe(name),
+                     safe(current.version), safe(current.md5))
 
     @property
     def behind(self) -> bool:
@@ -396,7 +559,13 @@ class Watcher:
 
 
 def worker_app():
-    """uvicorn's factory in each worker process: the app over a Mirror of the supervisor's table."""
+    """uvicorn's factory in a spawned worker process: the app over a Mirror of the supervisor's table."""
+    return build_worker_app(None)
+
+
+def build_worker_app(served: dict[str, Served] | None):
+    """A worker's app. `served`: the supervisor's loaded versions, in a worker forked from it (they are
+    served as they are, not loaded again); None in a spawned worker, which loads them from the cache."""
     from .app import create_app
     from .models import artifact_loader, sample_reader
 
@@ -408,6 +577,8 @@ def worker_app():
                     artifact_loader(root, config["remote"], config["allow_pickle"]),
                     samples=sample_reader(root), two_pass=config["two_pass"],
                     direct_trees=config.get("direct_trees", True))
+    if served:
+        mirror.seed(served)
     watcher = Watcher(mirror, run_dir)
     watcher.sync()  # what the supervisor serves is loaded before this worker takes a request
     (watcher.workers_dir / f"{os.getpid()}.started").touch()  # for the supervisor: a worker came up
