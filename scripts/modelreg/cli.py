@@ -85,7 +85,8 @@ def _main(argv: list[str]) -> int:
         return 130
 
 
-_READ_ONLY = {"validate", "resolve", "list", "show", "history", "compare", "schema"}
+# Commands whose every write is finished (closed, renamed into place) when they return.
+_NO_TEARDOWN = {"validate", "resolve", "list", "show", "history", "compare", "schema", "audit", "site"}
 
 
 def entry() -> None:
@@ -97,8 +98,8 @@ def entry() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os._exit(0)
-    if command_of(sys.argv[1:]) in _READ_ONLY:
-        # Skip interpreter teardown for commands that only read: freeing a large
-        # parsed registry object by object costs more than the lookup itself.
+    if command_of(sys.argv[1:]) in _NO_TEARDOWN:
+        # Skip interpreter teardown: freeing a large parsed registry (or a history's
+        # rows) object by object costs more than the lookup itself.
         os._exit(code)
     sys.exit(code)

@@ -321,6 +321,33 @@ def test_two_workers_with_batching_swap_under_load_add_up_their_metrics_and_leav
     assert not run_dirs[0].exists() and not list((tmp_path / "tmp").glob("modelreg-serve-*"))
 
 
+def running_pid(pid: int) -> bool:
+    """The process exists and is not a zombie (a container's init may never reap an orphan)."""
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_workers_stop_when_the_supervisor_is_killed(tmp_path):
+    """A supervisor killed with SIGKILL cannot stop its workers: Linux does (PR_SET_PDEATHSIG), so no
+    orphan keeps the port and answers with versions nothing follows any more."""
+    deployment = TinyDeployment(tmp_path)
+    with serving(deployment.root, tmp_path, workers=2) as (process, url):
+        pids = {worker["pid"] for worker in healthz(url).json()["workers"]}
+        assert len(pids) == 2 and all(running_pid(pid) for pid in pids)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(running_pid(pid) for pid in pids):
+            time.sleep(0.1)
+        assert not any(running_pid(pid) for pid in pids)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/healthz", timeout=5)
+
+
 def test_the_shared_socket_is_tcp_so_every_connection_gets_tcp_nodelay():
     """uvicorn's bind_socket makes a proto-0 socket, and asyncio sets TCP_NODELAY only on sockets that say
     they are TCP: a response written in two sends then waited ~40 ms for the client's delayed ACK."""

@@ -205,6 +205,8 @@ class WorkerPool:
         self.forked: set[int] = set()
         self.spawned: list[Any] = []
         self.stopping = False
+        self.asked = threading.Event()  # SIGINT or SIGTERM arrived
+        self.previous: dict = {}  # the signal handlers catch_signals replaced
 
     def fork(self, served: dict[str, Served]) -> int:
         pid = os.fork()
@@ -265,22 +267,25 @@ class WorkerPool:
                     log.warning("worker %d exited; starting a new one", process.pid)
                     self.spawn()
 
+    def catch_signals(self) -> None:
+        """From now on SIGINT and SIGTERM ask `supervise` to stop (set before the first fork, so that no
+        signal can end the supervisor between forking and supervising and leave its workers behind)."""
+        def stop(signum, frame) -> None:
+            self.asked.set()
+
+        self.previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+
     def supervise(self) -> None:
         """Keep the workers running until SIGINT or SIGTERM, then stop them (SIGTERM: uvicorn finishes the
         requests in flight) and wait for them."""
-        asked = threading.Event()
-
-        def stop(signum, frame) -> None:
-            asked.set()
-
-        previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
-            while not asked.wait(JANITOR_SECONDS / 2):
+            while not self.asked.wait(JANITOR_SECONDS / 2):
                 self.replace_the_dead()
         finally:
             self.stop()
-            for signum, handler in previous.items():
+            for signum, handler in self.previous.items():
                 signal.signal(signum, handler)
+            self.previous = {}
 
     def stop(self, timeout: float = 20.0) -> None:
         self.stopping = True
@@ -321,12 +326,14 @@ def serve_workers(table, follower, workers: int, host: str, port: int, settings:
     try:
         publisher.metrics_dir.mkdir()
         publisher.workers_dir.mkdir()
-        _write(run_dir / "config.json", {**settings, "metrics_dir": str(publisher.metrics_dir)})
+        _write(run_dir / "config.json", {**settings, "metrics_dir": str(publisher.metrics_dir),
+                                         "supervisor": os.getpid()})
         publisher.publish(starting=True)  # before any worker starts: each serves what it says
         os.environ[RUN_DIR_ENV] = str(run_dir)  # the workers inherit these
         os.environ[MULTIPROC_ENV] = str(publisher.metrics_dir)
         os.environ.pop(MULTIPROC_ENV.lower(), None)
         log.info("serving with %d workers on %s:%d; run directory %s", workers, host, port, run_dir)
+        pool.catch_signals()
         served = table.all()
         for _ in range(workers):  # no thread of this process runs yet: see WorkerPool
             pool.fork(served)
@@ -558,6 +565,22 @@ class Watcher:
             mark_process_dead(os.getpid(), metrics_dir)
 
 
+def stop_with_the_supervisor(supervisor: int) -> None:
+    """Have Linux send this worker SIGTERM when the supervisor dies (prctl PR_SET_PDEATHSIG), so that a
+    supervisor killed with SIGKILL leaves no worker holding the port and answering with versions
+    nothing follows any more. Elsewhere the workers only report the follower as stopped."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != supervisor:  # it died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def worker_app():
     """uvicorn's factory in a spawned worker process: the app over a Mirror of the supervisor's table."""
     return build_worker_app(None)
@@ -572,6 +595,7 @@ def build_worker_app(served: dict[str, Served] | None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s")
     run_dir = Path(os.environ[RUN_DIR_ENV])
     config = json.loads((run_dir / "config.json").read_text())
+    stop_with_the_supervisor(config["supervisor"])
     root = Path(config["root"])
     mirror = Mirror(config["names"], config["stage"],
                     artifact_loader(root, config["remote"], config["allow_pickle"]),
