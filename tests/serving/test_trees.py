@@ -82,6 +82,18 @@ def test_only_the_exact_single_output_forests_get_a_shortcut(fitted):
     two_outputs = RandomForestClassifier(n_estimators=3).fit(features, numpy.column_stack([labels, labels]))
     assert trees.kind(two_outputs) is None
     assert trees.kind(GradientBoostingClassifier(n_estimators=3).fit(features, labels)) is None
+    jobs = RandomForestClassifier(n_estimators=3, n_jobs=2).fit(features, labels)  # adds in any order
+    assert trees.kind(jobs) is None
+    jobs.n_jobs = 1
+    assert trees.kind(jobs) == "proba"
+
+    class OwnTree(DecisionTreeClassifier):  # a tree that may answer its own way
+        pass
+
+    replaced = RandomForestClassifier(n_estimators=3, random_state=0).fit(features, labels)
+    assert trees.kind(replaced) == "proba"
+    replaced.estimators_[1].__class__ = OwnTree
+    assert trees.kind(replaced) is None
     assert trees.kind(DecisionTreeClassifier().fit(features, labels)) is None
     assert trees.shortcut(object()) is None
 
@@ -117,9 +129,13 @@ def test_a_shortcut_that_differs_by_one_bit_is_not_used(fitted, monkeypatch):
     forest, _ = fitted["random forest"]
     real = trees.shortcut
 
+    class OffByABit(trees.Shortcut):
+        def through_trees(self, rows):
+            return numpy.nextafter(super().through_trees(rows), 2.0)
+
     def off_by_a_bit(model):
-        answer = real(model)
-        return lambda rows: numpy.nextafter(answer(rows), 2.0)
+        real(model)  # the real one exists for this model
+        return OffByABit(model, trees.kind(model))
 
     monkeypatch.setattr(trees, "shortcut", off_by_a_bit)
     answerer = Answerer(forest, sample=data(12)[0][:5].tolist())
@@ -146,3 +162,16 @@ def test_the_trees_are_not_called_directly_when_asked_not_to_or_with_two_passes(
     plain.update(SAMPLE)
     assert plain.get(MODEL).answerer.direct is None
     assert "called directly" not in plain.get(MODEL).answerer.mode
+
+
+def test_check_rows_the_trees_cannot_take_do_not_verify_them(fitted):
+    """A check on rows that all go to the model would compare the model with itself: not a check."""
+    forest, _ = fitted["random forest"]
+    sample = data(15)[0][:4].tolist()
+    sample[2][1] = float("nan")
+    answerer = Answerer(forest, sample=sample)
+    assert answerer.direct is None and answerer.one_pass is True
+    assert answerer.mode.endswith("the rows checked are not all finite numbers of the model's width, so the "
+                                  "trees could not be checked on them")
+    rows = data(16)[0][:3].tolist()
+    assert numpy.array_equal(answerer.answer(rows)[1], forest.predict_proba(rows))

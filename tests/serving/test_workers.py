@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -397,3 +398,22 @@ def test_a_port_in_use_is_refused_with_what_to_do():
             listening_socket("127.0.0.1", port)
     finally:
         busy.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers need fork")
+def test_a_model_that_predicts_with_openmp_does_not_hang_the_forked_workers():
+    """libgomp cannot be forked once it ran a thread pool: with several workers every process runs one OpenMP
+    thread (one_openmp_thread, before the first check), so a worker forked after it can predict. Without it
+    the forked child hangs: what the test would see if serve stopped calling it."""
+    script = Path(__file__).with_name("fork_after_check.py")
+
+    def child_status(mode: str) -> int:
+        env = {**os.environ, "OMP_NUM_THREADS": "2"}  # a pool of 2 threads, however many CPUs there are
+        done = subprocess.run([sys.executable, str(script), mode, "15"], capture_output=True, text=True, timeout=300,
+                              env=env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return int(done.stdout.split()[-1])
+
+    assert child_status("serve") == 0
+    hung = child_status("plain")
+    assert os.WIFSIGNALED(hung) and os.WTERMSIG(hung) == signal.SIGALRM  # the hang the first check avoids

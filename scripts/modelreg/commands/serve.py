@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.registry import Registry
     from ..serving.app import create_app
     from ..serving.models import Follower, ModelTable, artifact_loader, sample_reader
-    from ..serving.workers import default_workers, serve_workers
+    from ..serving.workers import default_workers, one_openmp_thread, serve_workers
 
     limit = max_body_bytes(args)
     if args.batch_ms < 0:
@@ -122,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     # models in memory, then only follows: it keeps no model (serving/workers.py)
     table = ModelTable(names, args.stage, source.name, artifact_loader(root, args.remote, args.allow_pickle),
                        samples=sample_reader(root), two_pass=args.two_pass, direct_trees=args.direct_trees)
+    if workers > 1:
+        one_openmp_thread()  # before anything runs OpenMP: the workers are forked after the first check
     table.update(text)
     follower = Follower(table, source, args.poll_seconds, text=text)
     try:

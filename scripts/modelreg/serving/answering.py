@@ -86,9 +86,13 @@ class Answerer:
         import numpy
 
         try:
-            same = numpy.array_equal(numpy.asarray(candidate(rows)), numpy.asarray(expected))
+            direct = candidate.through_trees(rows)
+            same = direct is not None and numpy.array_equal(numpy.asarray(direct), numpy.asarray(expected))
         except Exception as error:
             return "", f"; the forest's trees were not called directly: {type(error).__name__}"
+        if direct is None:
+            return "", ("; the forest's trees were not called directly: the rows checked are not all finite "
+                        "numbers of the model's width, so the trees could not be checked on them")
         if not same:
             return "", "; the forest's trees were not called directly: their sum differed from the model's answer"
         self.direct = candidate

@@ -16,62 +16,76 @@ model's width) go to the model itself, so every error and warning stays scikit-l
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 FORESTS = {("sklearn.ensemble._forest", "RandomForestClassifier"): "proba",
            ("sklearn.ensemble._forest", "ExtraTreesClassifier"): "proba",
            ("sklearn.ensemble._forest", "RandomForestRegressor"): "predict",
            ("sklearn.ensemble._forest", "ExtraTreesRegressor"): "predict"}
+TREES = {("sklearn.tree._classes", name) for name in
+         ("DecisionTreeClassifier", "ExtraTreeClassifier", "DecisionTreeRegressor", "ExtraTreeRegressor")}
 
 
 def kind(model: Any) -> str | None:
     """'proba' (the shortcut stands for predict_proba), 'predict' (for predict) or None (no shortcut).
 
-    Only the exact classes above, single-output, fitted, with plain trees: a subclass may override how it
-    answers, so it gets no shortcut."""
+    Only the exact classes above, single-output, fitted, of scikit-learn's own trees, with `n_jobs` unset
+    or 1: a subclass may override how it answers, and with several jobs the forest adds its trees in the
+    order its threads finish, so its own last bits vary from call to call."""
     cls = type(model)
     found = FORESTS.get((cls.__module__, cls.__name__))
-    if found is None or getattr(model, "n_outputs_", None) != 1:
+    if found is None or getattr(model, "n_outputs_", None) != 1 or getattr(model, "n_jobs", None) not in (None, 1):
         return None
     estimators = getattr(model, "estimators_", None)
-    if not estimators or any(getattr(tree, "tree_", None) is None for tree in estimators):
+    if not estimators or any((type(tree).__module__, type(tree).__name__) not in TREES
+                             or getattr(tree, "tree_", None) is None for tree in estimators):
         return None
     if found == "proba" and not isinstance(getattr(model, "n_classes_", None), int):
+        return None
+    if not isinstance(getattr(model, "n_features_in_", None), int):
         return None
     return found
 
 
-def shortcut(model: Any) -> Callable[[list], Any] | None:
-    """The forest's answer (probabilities for a classifier, predictions for a regressor) through its
-    trees, or None if `kind(model)` is None. The returned function answers rows it cannot take as they are
-    by calling the model itself."""
-    found = kind(model)
-    if found is None:
-        return None
-    import numpy
+class Shortcut:
+    """Calling it answers rows as the model would (through the trees when it can, else through the model);
+    `through_trees(rows)` answers only through the trees, or returns None for rows they cannot take as they
+    are, so a check of the shortcut checks the trees and never the model against itself."""
 
-    trees = [estimator.tree_ for estimator in model.estimators_]
-    width = getattr(model, "n_features_in_", None)
-    classes = model.n_classes_ if found == "proba" else 0
-    fallback = model.predict_proba if found == "proba" else model.predict
+    def __init__(self, model: Any, found: str):
+        self.trees = [estimator.tree_ for estimator in model.estimators_]
+        self.width = model.n_features_in_
+        self.classes = model.n_classes_ if found == "proba" else 0
+        self.fallback = model.predict_proba if found == "proba" else model.predict
 
-    def answer(rows: list) -> Any:
+    def __call__(self, rows: list) -> Any:
+        answer = self.through_trees(rows)
+        return self.fallback(rows) if answer is None else answer
+
+    def through_trees(self, rows: list) -> Any | None:
+        import numpy
+
         try:
             features = numpy.asarray(rows, dtype=numpy.float32)
         except (TypeError, ValueError, OverflowError):
-            return fallback(rows)
-        if features.ndim != 2 or features.shape[1] != width or not numpy.isfinite(features).all():
-            return fallback(rows)
+            return None
+        if features.ndim != 2 or features.shape[1] != self.width or not numpy.isfinite(features).all():
+            return None
         features = numpy.ascontiguousarray(features)
-        if found == "predict":
+        if not self.classes:
             total = numpy.zeros(features.shape[0], dtype=numpy.float64)
-            for tree in trees:
+            for tree in self.trees:
                 total += tree.predict(features)[:, 0]
         else:
-            total = numpy.zeros((features.shape[0], classes), dtype=numpy.float64)
-            for tree in trees:
-                total += tree.predict(features)[:, :classes]
-        total /= len(trees)
+            total = numpy.zeros((features.shape[0], self.classes), dtype=numpy.float64)
+            for tree in self.trees:
+                total += tree.predict(features)[:, :self.classes]
+        total /= len(self.trees)
         return total
 
-    return answer
+
+def shortcut(model: Any) -> Shortcut | None:
+    """The forest's answer (probabilities for a classifier, predictions for a regressor) through its
+    trees, or None if `kind(model)` is None."""
+    found = kind(model)
+    return None if found is None else Shortcut(model, found)

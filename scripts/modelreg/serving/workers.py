@@ -52,6 +52,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 POLL_SECONDS = 0.1  # how often the supervisor publishes and the workers look
 RETRY_SECONDS = 5.0  # a worker that failed to load an accepted version tries it again this often
 JANITOR_SECONDS = 1.0  # how often the supervisor looks for workers that died
+RESPAWN_SECONDS = 5.0  # after a worker could not be started, the next try waits this long
 
 
 def default_workers() -> int:
@@ -205,8 +206,14 @@ class WorkerPool:
         self.forked: set[int] = set()
         self.spawned: list[Any] = []
         self.stopping = False
-        self.asked = threading.Event()  # SIGINT or SIGTERM arrived
+        self.asked = False  # SIGINT or SIGTERM arrived (a plain flag: a handler must take no lock)
         self.previous: dict = {}  # the signal handlers catch_signals replaced
+        self.wanted = 0  # workers to keep running
+        self.next_spawn = 0.0  # after a failed start, the next try waits (no respawn storm)
+
+    @property
+    def running(self) -> int:
+        return len(self.forked) + len(self.spawned)
 
     def fork(self, served: dict[str, Served]) -> int:
         pid = os.fork()
@@ -222,7 +229,7 @@ class WorkerPool:
             app = build_worker_app(served)
             config = uvicorn.Config(app, host=self.host, port=self.port, log_level="info",
                                     timeout_graceful_shutdown=10)
-            uvicorn.Server(config).run(sockets=[self.sock])
+            uvicorn.Server(config).run(sockets=[self.sock])  # re-raises the SIGTERM it caught, once done
             code = 0
         except BaseException as error:
             try:
@@ -248,7 +255,9 @@ class WorkerPool:
         process.start()
         self.spawned.append(process)
 
-    def replace_the_dead(self) -> None:
+    def reap(self) -> list[int]:
+        """Forget the workers that exited; returns their pids."""
+        gone = []
         for pid in list(self.forked):
             try:
                 done, _ = os.waitpid(pid, os.WNOHANG)
@@ -256,50 +265,64 @@ class WorkerPool:
                 done = pid
             if done:
                 self.forked.discard(pid)
-                if not self.stopping:
-                    log.warning("worker %d exited; starting a new one", pid)
-                    self.spawn()
+                gone.append(pid)
         for process in list(self.spawned):
             if not process.is_alive():
                 process.join()
                 self.spawned.remove(process)
-                if not self.stopping:
-                    log.warning("worker %d exited; starting a new one", process.pid)
-                    self.spawn()
+                gone.append(process.pid)
+        return gone
+
+    def replace_the_dead(self) -> None:
+        for pid in self.reap():
+            if not self.stopping:
+                log.warning("worker %d exited; starting a new one", pid)
+        while not self.stopping and self.running < self.wanted and time.monotonic() >= self.next_spawn:
+            try:
+                self.spawn()
+                self.next_spawn = time.monotonic() + 1.0  # a worker that dies as it starts: one a second
+            except Exception as error:  # keep serving with the workers left; try again later
+                log.error("cannot start a worker: %s; trying again in %g s", describe(error), RESPAWN_SECONDS)
+                self.next_spawn = time.monotonic() + RESPAWN_SECONDS
 
     def catch_signals(self) -> None:
         """From now on SIGINT and SIGTERM ask `supervise` to stop (set before the first fork, so that no
         signal can end the supervisor between forking and supervising and leave its workers behind)."""
         def stop(signum, frame) -> None:
-            self.asked.set()
+            self.asked = True
 
         self.previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore_signals(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous = {}
 
     def supervise(self) -> None:
         """Keep the workers running until SIGINT or SIGTERM, then stop them (SIGTERM: uvicorn finishes the
         requests in flight) and wait for them."""
         try:
-            while not self.asked.wait(JANITOR_SECONDS / 2):
+            while not self.asked:
+                time.sleep(JANITOR_SECONDS / 4)
                 self.replace_the_dead()
         finally:
             self.stop()
-            for signum, handler in self.previous.items():
-                signal.signal(signum, handler)
-            self.previous = {}
 
     def stop(self, timeout: float = 20.0) -> None:
+        """Stop every worker and wait for it (SIGKILL after `timeout`); safe to call again: a worker is
+        signalled only while it has not been reaped, so a reused pid is never hit."""
         self.stopping = True
-        pids = set(self.forked) | {process.pid for process in self.spawned if process.pid}
-        for pid in pids:
+        self.reap()
+        for pid in [*self.forked, *(process.pid for process in self.spawned)]:
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + timeout
-        while (self.forked or self.spawned) and time.monotonic() < deadline:
-            self.replace_the_dead()
+        while self.running and time.monotonic() < deadline:
             time.sleep(0.05)
-        for pid in set(self.forked) | {process.pid for process in self.spawned if process.pid}:
+            self.reap()
+        for pid in [*self.forked, *(process.pid for process in self.spawned)]:
             log.error("worker %d did not stop within %g s; killed", pid, timeout)
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -310,8 +333,29 @@ class WorkerPool:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
+            self.forked.discard(pid)
         for process in self.spawned:
             process.join(timeout=5)
+        self.spawned = []
+
+
+def one_openmp_thread() -> None:
+    """With several workers, every process runs one OpenMP thread (the workers are the parallelism).
+
+    Called before the supervisor's first load and check, which come before the fork: a process forked
+    from one that ran an OpenMP thread pool (libgomp: scikit-learn's HistGradientBoosting, k-neighbours...
+    predict in parallel) hangs at its first parallel region, and one thread starts no pool. The variable
+    covers a runtime loaded later (scikit-learn is imported when the first model loads), threadpoolctl
+    one already loaded; spawned replacement workers inherit the variable."""
+    if os.environ.get("OMP_NUM_THREADS", "1") != "1":
+        log.warning("OMP_NUM_THREADS=%s is set to 1: with several workers each runs one OpenMP thread",
+                    safe(os.environ["OMP_NUM_THREADS"]))
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # no scikit-learn: no OpenMP runtime from it
+        return
+    threadpool_limits(limits=1, user_api="openmp")
 
 
 def serve_workers(table, follower, workers: int, host: str, port: int, settings: dict) -> bool:
@@ -334,9 +378,13 @@ def serve_workers(table, follower, workers: int, host: str, port: int, settings:
         os.environ.pop(MULTIPROC_ENV.lower(), None)
         log.info("serving with %d workers on %s:%d; run directory %s", workers, host, port, run_dir)
         pool.catch_signals()
+        pool.wanted = workers
         served = table.all()
-        for _ in range(workers):  # no thread of this process runs yet: see WorkerPool
-            pool.fork(served)
+        for _ in range(workers):  # no thread of this process runs yet (see WorkerPool, first_update)
+            if hasattr(os, "fork"):
+                pool.fork(served)
+            else:  # Windows: every worker loads what the supervisor serves, from the verified cache
+                pool.spawn()
         del served
         table.drop_models()  # the workers have them; this process only follows from now on
         follower.start()
@@ -346,6 +394,7 @@ def serve_workers(table, follower, workers: int, host: str, port: int, settings:
         return bool(publisher.seen)
     finally:
         pool.stop()
+        pool.restore_signals()
         publisher.stop()
         sock.close()
         for key, value in saved.items():
