@@ -380,7 +380,7 @@ def serve_workers(table, follower, workers: int, host: str, port: int, settings:
         pool.catch_signals()
         pool.wanted = workers
         served = table.all()
-        for _ in range(workers):  # no thread of this process runs yet (see WorkerPool, first_update)
+        for _ in range(workers):  # no thread of this process runs yet (see WorkerPool, one_openmp_thread)
             if hasattr(os, "fork"):
                 pool.fork(served)
             else:  # Windows: every worker loads what the supervisor serves, from the verified cache
