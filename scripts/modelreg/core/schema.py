@@ -466,27 +466,11 @@ def _v_additional(c, node) -> Valid:
     extra = node["additionalProperties"]
     if extra is False:
         return lambda v: type(v) is not dict or not v
-    inner = c.valid(extra)
-
-    def valid(value):
-        if type(value) is dict:
-            for item in value.values():
-                if not inner(item):
-                    return False
-        return True
-    return valid
+    return _every(c.valid(extra), dict, dict.values)
 
 
 def _v_property_names(c, node) -> Valid:
-    inner = c.valid(node["propertyNames"])
-
-    def valid(value):
-        if type(value) is dict:
-            for key in value:
-                if not inner(key):
-                    return False
-        return True
-    return valid
+    return _every(c.valid(node["propertyNames"]), dict, iter)
 
 
 def _v_min_properties(c, node) -> Valid:
@@ -495,12 +479,15 @@ def _v_min_properties(c, node) -> Valid:
 
 
 def _v_items(c, node) -> Valid:
-    inner = c.valid(node["items"])
+    return _every(c.valid(node["items"]), list, iter)
 
+
+def _every(inner: Valid, kind: type, parts) -> Valid:
+    """Valid when a value of `kind` has every one of `parts(value)` valid by `inner` (other values pass)."""
     def valid(value):
-        if type(value) is list:
-            for item in value:
-                if not inner(item):
+        if type(value) is kind:
+            for part in parts(value):
+                if not inner(part):
                     return False
         return True
     return valid
