@@ -44,8 +44,7 @@ class Answerer:
         if direct_trees and not two_pass:
             from . import trees
 
-            if trees.kind(model) is not None:
-                self._direct_candidate = trees.shortcut(model)
+            self._direct_candidate = trees.shortcut(model)
         self._lock = threading.Lock()
         if self.has_proba and two_pass:
             self.one_pass, self.mode = False, "two passes (modelreg serve --two-pass)"
@@ -103,8 +102,7 @@ class Answerer:
         if self.one_pass is None and (self.has_proba or self._direct_candidate is not None):
             with self._lock:
                 if self.one_pass is None:
-                    predictions, probabilities = self._check(rows, "rows of the first request")
-                    return predictions, probabilities
+                    return self._check(rows, "rows of the first request")
         if not self.has_proba:
             return (self.direct or self.model.predict)(rows), None
         if self.one_pass:

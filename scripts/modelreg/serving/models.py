@@ -82,17 +82,18 @@ class Checked:
 
 
 class ModelTable:
-    """The served models. With `keep_models=False` (the supervisor of `serve --workers N`, which answers no
-    request) a version is still pulled, verified, loaded and checked, then only its description is kept."""
+    """The served models. After `drop_models()` (the supervisor of `serve --workers N`, which answers no
+    request, once its workers are forked) a version is still pulled, verified, loaded and checked, then only
+    its description is kept."""
 
     def __init__(self, names: list[str], stage: str, registry_name: str, loader: Loader,
                  samples: Callable[[Resolved], list | None] | None = None, two_pass: bool = False,
-                 keep_models: bool = True, direct_trees: bool = True):
+                 direct_trees: bool = True):
         self.names, self.stage, self.registry_name, self.loader = names, stage, registry_name, loader
         self.samples = samples  # the sample rows of a version, to check its one-pass answer at load time
         self.two_pass = two_pass  # always call predict and predict_proba (for comparison)
         self.direct_trees = direct_trees  # a forest's trees may be called directly once checked (serving/trees.py)
-        self.keep_models = keep_models
+        self.keep_models = True
         self._served: dict[str, Served] = {}
         self.status: dict[str, Status] = {name: Status() for name in names}
         self._lock = threading.Lock()  # one update at a time; readers never wait for it
@@ -104,8 +105,8 @@ class ModelTable:
         return dict(self._served)
 
     def drop_models(self) -> None:
-        """Keep only how each version answers, not its model: from now on, as if made with keep_models=False
-        (the supervisor of `serve --workers N`, once its forked workers have the models)."""
+        """Keep only how each version answers, not its model, from now on (the supervisor of
+        `serve --workers N`, once its forked workers have the models)."""
         with self._lock:
             self.keep_models = False
             self._served = {name: dataclasses.replace(served, model=None, answerer=Checked(served.answerer.mode))
@@ -224,7 +225,29 @@ def artifact_loader(root: Path, remote: str, allow_pickle: bool = False) -> Load
     return load
 
 
-class Follower:
+class Background:
+    """A daemon thread running `self._run` (which waits on `self._stop`) from start() until stop()."""
+
+    thread_name = "modelreg-background"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Follower(Background):
     """Polls a source and updates the table in a background thread that nothing stops but stop().
 
     A text that could not be applied (a model failed to resolve, or the update itself failed) is
@@ -232,26 +255,18 @@ class Follower:
     failed to load is pulled again only every `retry_every` polls, as that costs a download.
     """
 
+    thread_name = "modelreg-follower"
+
     def __init__(self, table: ModelTable, source, interval: float, retry_every: int = 10,
                  text: str | None = None):
+        super().__init__()
         self.table, self.source, self.interval, self.retry_every = table, source, interval, retry_every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._text = text  # the registry text last applied
         self._polls = 0
         self.last_poll_error: str | None = None  # the source could not be read
         self.last_update_error: str | None = None  # the text could not be applied at all
         self.errors = 0  # errors the follower caught and survived, since start (models' own counted apart)
         self.last_poll: float | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="modelreg-follower", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
 
     @property
     def running(self) -> bool:

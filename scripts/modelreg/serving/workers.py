@@ -42,7 +42,7 @@ from typing import Any, Callable
 from ..core.lookup import Resolved
 from ..core.problems import ModelregError
 from ..views.terminal import safe
-from .models import Served, Status, _answerer, describe
+from .models import Background, Served, Status, _answerer, describe
 
 log = logging.getLogger("modelreg.serve")
 
@@ -95,25 +95,26 @@ def snapshot(table, follower) -> dict:
         if current is not None and current.resolved is not None:
             served = {"version": current.version, "md5": current.md5, "stage": current.stage,
                       "metrics": current.metrics, "signature": current.signature,
-                      "resolved": dataclasses.asdict(current.resolved), "answer": current.answerer.mode}
+                      "resolved": dataclasses.asdict(current.resolved)}
         models[name] = {"served": served, "status": dataclasses.asdict(status)}
-    return {"supervisor": os.getpid(), "models": models,
+    return {"models": models,
             "follower": {"running": follower.running, "stopped_unexpectedly": follower.stopped_unexpectedly,
                          "errors": follower.error_count, "last_poll": follower.last_poll,
                          "last_poll_error": follower.last_poll_error,
                          "last_update_error": follower.last_update_error}}
 
 
-class Publisher:
+class Publisher(Background):
     """In the supervisor: writes the snapshot to state.json whenever it changes, and buries dead workers
     (removes their live gauges with `mark_process_dead`, and their state files)."""
 
+    thread_name = "modelreg-publisher"
+
     def __init__(self, table, follower, run_dir: Path):
+        super().__init__()
         self.table, self.follower, self.run_dir = table, follower, run_dir
         self.metrics_dir, self.workers_dir = run_dir / "metrics", run_dir / "workers"
         self._last: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._buried: set[int] = set()
         self.seen: set[int] = set()  # workers that came up
 
@@ -146,15 +147,6 @@ class Publisher:
                 report.unlink(missing_ok=True)
                 log.warning("worker %d died; its live gauges and its state were removed", pid)
             self._buried.add(pid)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="modelreg-publisher", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
 
     def _run(self) -> None:
         janitor = time.monotonic()
@@ -472,9 +464,6 @@ class Mirror:
     def get(self, name: str) -> Served | None:
         return self._served.get(name)
 
-    def all(self) -> dict[str, Served]:
-        return dict(self._served)
-
     def seed(self, served: dict[str, Served]) -> None:
         """Serve versions already loaded and checked (a worker forked from the supervisor has them)."""
         self._served = {name: current for name, current in served.items()
@@ -548,19 +537,20 @@ class Mirror:
                 or None}
 
 
-class Watcher:
+class Watcher(Background):
     """In a worker: applies state.json to the Mirror when it changes (and retries a failed load now and
     then), and keeps workers/PID.json up to date for the other workers' /healthz."""
 
+    thread_name = "modelreg-watcher"
+
     def __init__(self, mirror: Mirror, run_dir: Path):
+        super().__init__()
         self.mirror, self.run_dir = mirror, run_dir
         self.state_path, self.workers_dir = run_dir / "state.json", run_dir / "workers"
         self.own_path = self.workers_dir / f"{os.getpid()}.json"
         self._seen: tuple | None = None
         self._reported: dict | None = None
         self._retried = time.monotonic()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def sync(self) -> None:
         """Apply state.json if it changed (or a failed load is due again) and report this worker."""
@@ -588,10 +578,6 @@ class Watcher:
                 found.append(report)
         return sorted(found, key=lambda report: report["pid"])
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="modelreg-watcher", daemon=True)
-        self._thread.start()
-
     def _run(self) -> None:
         while not self._stop.wait(POLL_SECONDS):
             try:
@@ -604,9 +590,7 @@ class Watcher:
 
     def close(self, metrics_dir: str | None = None) -> None:
         """At this worker's exit: stop watching, withdraw its state and its live gauges."""
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+        self.stop()
         self.own_path.unlink(missing_ok=True)
         if metrics_dir:
             from prometheus_client.multiprocess import mark_process_dead
@@ -649,7 +633,7 @@ def build_worker_app(served: dict[str, Served] | None):
     mirror = Mirror(config["names"], config["stage"],
                     artifact_loader(root, config["remote"], config["allow_pickle"]),
                     samples=sample_reader(root), two_pass=config["two_pass"],
-                    direct_trees=config.get("direct_trees", True))
+                    supervisor=config["supervisor"], direct_trees=config.get("direct_trees", True))
     if served:
         mirror.seed(served)
     watcher = Watcher(mirror, run_dir)
