@@ -43,6 +43,12 @@ def sh(command: str, cwd: Path, env: dict) -> str:
     return result.stdout
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def build(base: Path, env: dict) -> tuple[Path, Path]:
     repo = base / "repo"
     for name in FILES:
@@ -67,9 +73,7 @@ def build(base: Path, env: dict) -> tuple[Path, Path]:
 def start_server(clone: Path, env: dict, poll_seconds: float, extra: list[str]) -> tuple[subprocess.Popen, str]:
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([str(BIN / "modelreg"), "serve", "--port", str(port), "--poll-seconds",
                                str(poll_seconds), *extra], cwd=clone, env=env, stdout=subprocess.DEVNULL,

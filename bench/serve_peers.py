@@ -47,14 +47,13 @@ import threading
 import time
 from pathlib import Path
 
+from serve import FILES, MODEL, free_port, sh  # bench/serve.py, beside this file
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 PEER_VENV = HERE / "peers" / ".venv"
 OUT = HERE / "out" / "serve_peers.json"
-MODEL = "churn-classifier"
-FILES = ["dvc.yaml", "params.yaml", ".gitignore", "models/registry.yaml", "models/registry.schema.json",
-         "scripts/prepare.py", "scripts/train.py", "scripts/evaluate.py", "models/churn-classifier/sample.json"]
 FOREST = {"model": "random_forest", "n_estimators": 200, "max_depth": 10}  # the demo's v2 (scripts/demo.py)
 ANSWERS = {
     "modelreg": "predictions + probabilities",
@@ -89,13 +88,6 @@ def floor_app():
 
 
 # --- the scratch deployment ---------------------------------------------------------------------------------
-
-def sh(command: str, cwd: Path, env: dict) -> str:
-    result = subprocess.run(command, shell=True, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"{command}: {result.stdout}{result.stderr}")
-    return result.stdout
-
 
 def build(base: Path, env: dict) -> Path:
     """The template with the demo's 200-tree forest in production, released; returns the server's clone."""
@@ -204,12 +196,6 @@ mlflow.sklearn.save_model(model, {str(target)!r}, signature=infer_signature(rows
 
 
 # --- processes: start, measure, stop ----------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def tree(pid: int) -> list[int]:
     """`pid` and every process below it, from /proc."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from conftest import git, retrain, run
-from serving_support import Load
+from serving_support import Load, free_port
 
 pytestmark = pytest.mark.slow
 MODEL = "churn-classifier"
@@ -53,12 +52,6 @@ def deployment(trained_repo):
     server = base / "server"  # beside the repo: the DVC remotes' relative URLs hold
     subprocess.run(["git", "clone", "-q", str(origin), str(server)], check=True)
     return trained_repo, server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

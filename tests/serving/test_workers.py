@@ -38,7 +38,9 @@ def supervisor_table(refuse: str | None = None):
             raise ValueError(f"{answer.name} {answer.version} failed verification: expected sha256 x, got y")
         return Model(answer.version)
 
-    return ModelTable([MODEL], "production", "registry.yaml", loader, keep_models=False)
+    table = ModelTable([MODEL], "production", "registry.yaml", loader)
+    table.drop_models()  # as the supervisor's table is once the workers are forked
+    return table
 
 
 class Follower:
