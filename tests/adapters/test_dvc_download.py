@@ -8,6 +8,7 @@ against a real S3 protocol server is covered by tests/e2e/test_s3.py.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -263,3 +264,18 @@ def test_pull_from_a_real_s3_server_and_an_endpoint_dying_in_the_middle(moto_end
         assert not target.exists() and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model.bin"]
     finally:
         proxy.close()
+
+
+def test_a_listing_name_reaches_the_error_escaped(tmp_path, monkeypatch):
+    """A .dir listing's relpath is artifact text: a control sequence in it must not reach the terminal."""
+    name = "sub/a\x1b]0;owned\x07b.bin"
+    listing = json.dumps([{"md5": hashlib.md5(b"reviewed").hexdigest(), "relpath": name}]).encode()
+    dir_md5 = hashlib.md5(listing).hexdigest() + ".dir"
+    client = FakeS3({key_of(dir_md5): listing, key_of(hashlib.md5(b"reviewed").hexdigest()): b"tampered"})
+    fake = source(client)
+    monkeypatch.setattr(dvc, "_Source", lambda odb: fake)
+    with pytest.raises(ModelregError) as caught:
+        dvc._fetch_verified(None, dir_md5, tmp_path / "staging", "r", None)
+    message = str(caught.value)
+    assert "file sub/a\\x1b]0;owned\\x07b.bin of the artifact" in message and "failed verification" in message
+    assert "\x1b" not in message and "\x07" not in message

@@ -16,6 +16,7 @@ from typing import Iterator
 
 from ..core.digests import folder_sha256
 from ..core.problems import ModelregError
+from ..views.terminal import safe
 
 CANDIDATES = "candidates"
 REGISTRY = "registry"
@@ -380,7 +381,9 @@ def _fetch_verified(odb, md5: str, staging: Path, remote: str, size: int | None,
         for oid, relpath in _listing(listing):
             target = staging.joinpath(*PurePosixPath(relpath).parts)
             target.parent.mkdir(parents=True, exist_ok=True)
-            files.append((relpath, _download(source, oid, target, remote, f"file {relpath} of the artifact")))
+            # the listing's names reach the progress bar and the errors: escaped for the terminal
+            what = f"file {safe(relpath)} of the artifact"
+            files.append((relpath, _download(source, oid, target, remote, what)))
         identity = folder_sha256(files)
     if sha256 is not None and identity != sha256:
         raise ModelregError(f"the artifact {md5} in DVC remote '{remote}' failed verification: its md5 matches but "
