@@ -220,7 +220,7 @@ class GitHub:
         publishes it (a repository with immutable releases takes no asset once a release is published). Any
         other release of a wanted tag that is still a draft is published here.
         """
-        existing = {r.tag_name: r for r in self._call(lambda: list(self.repo.get_releases()), "list releases")}
+        existing = self._list_releases()
         done = {}
         for tag, (title, body) in wanted.items():
             release = existing.get(tag)
@@ -239,6 +239,10 @@ class GitHub:
         self._releases = existing
         return done
 
+    def _list_releases(self) -> dict:
+        """Every release of the repository by tag (one paginated listing)."""
+        return {r.tag_name: r for r in self._call(lambda: list(self.repo.get_releases()), "list releases")}
+
     def attach_assets(self, assets: dict[str, ReleaseAsset]) -> Attached:
         """Make the release of each tag carry its asset, byte for byte; then publish it if it is a draft.
 
@@ -249,10 +253,8 @@ class GitHub:
         without the asset cannot get it any more: a warning. Run after sync_releases, whose listing it reuses.
         """
         result = Attached()
-        releases = self._releases
-        if releases is None:
-            releases = {r.tag_name: r for r in self._call(lambda: list(self.repo.get_releases()), "list releases")}
-            self._releases = releases
+        releases = self._releases if self._releases is not None else self._list_releases()
+        self._releases = releases
         for tag, asset in assets.items():
             release = releases.get(tag)
             if release is None:

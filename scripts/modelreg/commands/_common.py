@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 
 from ..adapters import registry_file
 from ..core.problems import UsageError
@@ -30,6 +31,17 @@ def add_change_options(parser: argparse.ArgumentParser) -> None:
 
 def load(args: argparse.Namespace, check: bool = True) -> registry_file.Loaded:
     return registry_file.load(registry_file.find_registry(getattr(args, "registry", None)), check=check)
+
+
+@contextmanager
+def load_reading_tags(args: argparse.Namespace):
+    """(the registry file, loaded and checked as `load(args)` does it, a git.TagReader of its repository's tags):
+    git reads the tags while the file is parsed (audit and site read both)."""
+    from ..adapters import git
+
+    path = registry_file.find_registry(getattr(args, "registry", None))
+    with git.TagReader(registry_file.repo_of(path)) as reading:
+        yield registry_file.load(path), reading
 
 
 def load_model(args: argparse.Namespace):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from contextlib import contextmanager
 
 from ..core.problems import ModelregError
 from ..views.terminal import emit_json, table
-from ._common import add_registry_option
+from ._common import add_registry_option, load_reading_tags
 
 
 def add_parser(sub) -> None:
@@ -23,17 +22,6 @@ def add_parser(sub) -> None:
                         help="ask the GitHub API about changes no release tag describes yet (needs GITHUB_TOKEN)")
     add_registry_option(parser)
     parser.set_defaults(run=run)
-
-
-@contextmanager
-def load_reading_tags(args: argparse.Namespace):
-    """(the registry file, loaded and checked as `load(args)` does it, a git.TagReader of its repository's tags):
-    git reads the tags while the file is parsed (audit and site read both)."""
-    from ..adapters import git, registry_file
-
-    path = registry_file.find_registry(getattr(args, "registry", None))
-    with git.TagReader(registry_file.repo_of(path)) as reading:
-        yield registry_file.load(path), reading
 
 
 def run(args: argparse.Namespace) -> int:

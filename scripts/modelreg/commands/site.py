@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.registry import Registry
     from ..flows.audit import gather
     from ..views.site import page
-    from .audit import load_reading_tags
+    from ._common import load_reading_tags
 
     with load_reading_tags(args) as (loaded, reading):
         registry = Registry(loaded.data)

@@ -126,17 +126,12 @@ def page(registry: Registry, changes: list[StageChange], repo_url: str | None = 
         stages = "".join(f'<span class="stage" style="background:{STAGE_COLOURS.get(s, "#8250df")}">'
                          f"{escape(s)}: {escape(v)}</span>" for s, v in model_stages.items()) or \
             '<span class="muted">no stage assigned</span>'
-        held: dict[str, list[str]] = {}  # version -> the stages it holds, as model.stages_of() lists them
-        for stage, holder in model_stages.items():
-            try:
-                held.setdefault(holder, []).append(stage)
-            except TypeError:  # unhashable: equal to no version's name
-                pass
         metrics = sorted({m for v in model.versions.values() for m in v.metrics}, key=lambda m: (m != model.metric, m))
         ordered = model.ordered_versions()
         version_rows = []
         for version in reversed(ordered):
-            state = ", ".join(held.get(version.name, ())) or ("archived" if version.archived else "")
+            state = ", ".join(stage for stage, holder in model_stages.items() if holder == version.name) or \
+                ("archived" if version.archived else "")
             data = version.data or {}
             version_rows.append([f"<td>{escape(version.name)}</td>", f"<td>{escape(state)}</td>",
                                  *[f"<td>{escape(f'{version.metrics[m]:g}') if m in version.metrics else ''}</td>"
