@@ -279,3 +279,17 @@ def test_a_listing_name_reaches_the_error_escaped(tmp_path, monkeypatch):
     message = str(caught.value)
     assert "file sub/a\\x1b]0;owned\\x07b.bin of the artifact" in message and "failed verification" in message
     assert "\x1b" not in message and "\x07" not in message
+
+
+@pytest.mark.parametrize("name", ["../escape.bin", "sub/../../escape.bin", "/etc/escape.bin", ""])
+def test_a_listing_name_outside_the_folder_is_refused_and_nothing_is_written(tmp_path, monkeypatch, name):
+    data = b"bytes"
+    listing = json.dumps([{"md5": hashlib.md5(data).hexdigest(), "relpath": name}]).encode()
+    dir_md5 = hashlib.md5(listing).hexdigest() + ".dir"
+    fake = source(FakeS3({key_of(dir_md5): listing, key_of(hashlib.md5(data).hexdigest()): data}))
+    monkeypatch.setattr(dvc, "_Source", lambda odb: fake)
+    (tmp_path / "work").mkdir()
+    with pytest.raises(ModelregError, match="the directory listing names an unsafe path"):
+        dvc._fetch_verified(None, dir_md5, tmp_path / "work" / "staging", "r", None)
+    assert not (tmp_path / "escape.bin").exists() and not (tmp_path / "work" / "escape.bin").exists()
+    assert not (tmp_path / "work" / "staging").exists() or not any((tmp_path / "work" / "staging").iterdir())
