@@ -72,12 +72,14 @@ def _main(argv: list[str]) -> int:
     try:
         return args.run(args) or 0
     except ModelregError as error:
+        from .views.terminal import safe
+
         if getattr(args, "json", False) is True:
             import json
 
             print(json.dumps({"ok": False, "problems": [p.as_dict() for p in error.problems]}, indent=2))
-        for problem in error.problems:
-            print(f"error: {problem.render()}", file=sys.stderr)
+        for problem in error.problems:  # its text can quote the registry or an artifact: one escaped line
+            print(f"error: {safe(problem.render())}", file=sys.stderr)
         if error.exit_code != EXIT_USAGE and len(error.problems) > 1:
             print(f"{len(error.problems)} problems; nothing was changed", file=sys.stderr)
         return error.exit_code

@@ -205,3 +205,10 @@ def test_codeowners_written_and_checked(cli, repo):
     assert code == 1 and ".github/CODEOWNERS:3:1: out of date" in err and "run modelreg codeowners" in err
     assert cli("codeowners", "--check", cwd=repo)[0] == 1
     assert cli("codeowners", cwd=repo)[0] == 0 and cli("validate", cwd=repo)[0] == 0
+
+
+def test_an_error_quoting_a_control_sequence_reaches_the_terminal_escaped(cli, registry_file):
+    """Every problem is printed through the terminal's escaper, whatever text its message quotes."""
+    code, _, err = cli("compare", "churn-classifier", "v7\x1b]0;owned\x07", cwd=registry_file.parent.parent)
+    assert code == 1 and "\x1b" not in err and "\x07" not in err
+    assert "\\x1b]0;owned\\x07" in err
