@@ -15,8 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from ..core.digests import folder_sha256
-from ..core.problems import ModelregError
-from ..views.terminal import safe
+from ..core.problems import ModelregError, escaped
 
 CANDIDATES = "candidates"
 REGISTRY = "registry"
@@ -382,7 +381,7 @@ def _fetch_verified(odb, md5: str, staging: Path, remote: str, size: int | None,
             target = staging.joinpath(*PurePosixPath(relpath).parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             # the listing's names reach the progress bar and the errors: escaped for the terminal
-            what = f"file {safe(relpath)} of the artifact"
+            what = f"file {escaped(relpath)} of the artifact"
             files.append((relpath, _download(source, oid, target, remote, what)))
         identity = folder_sha256(files)
     if sha256 is not None and identity != sha256:

@@ -7,8 +7,18 @@ them at once and each one points at a place in a file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .positions import locate
+
+def escaped(value: Any) -> str:
+    """One line of terminal text from registry or artifact text: every non-printable character as an
+    escape (the layers above print through it: views.terminal.safe is this function)."""
+    text = "" if value is None else str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
 
 EXIT_OK = 0
 EXIT_INVALID = 1

@@ -14,16 +14,13 @@ import json
 import sys
 from typing import Any, Sequence
 
+from ..core.problems import escaped
+
 _COMMAND_STARTS = ("::", "##[")  # the runner obeys both at the start of a line (## is the older syntax)
 NEUTRALISED = "\u203a"  # the mark put before a line that would otherwise be a workflow command
 
 
-def safe(value: Any) -> str:
-    """One line of terminal text from registry text: every non-printable character as an escape."""
-    text = "" if value is None else str(value)
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+safe = escaped  # one line of terminal text from registry text: every non-printable character as an escape
 
 
 class CommandGuard(io.TextIOBase):
