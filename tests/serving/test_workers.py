@@ -266,7 +266,8 @@ def check_a_dead_worker_is_buried(url: str, run_dir, pids: set[int], answered: i
     assert list(run_dir.glob(f"metrics/gauge_live*_{victim}.db")) and (run_dir / "workers" / f"{victim}.json").exists()
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and list(run_dir.glob(f"metrics/gauge_live*_{victim}.db")):
+    while time.monotonic() < deadline and (list(run_dir.glob(f"metrics/gauge_live*_{victim}.db"))
+                                           or (run_dir / "workers" / f"{victim}.json").exists()):
         time.sleep(0.1)
     assert not list(run_dir.glob(f"metrics/gauge_live*_{victim}.db"))
     assert not (run_dir / "workers" / f"{victim}.json").exists()

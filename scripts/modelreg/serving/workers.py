@@ -141,10 +141,11 @@ class Publisher(Background):
         for pid in pids:
             if pid in self._buried or pid == os.getpid() or alive(pid):
                 continue
-            mark_process_dead(pid, str(self.metrics_dir))  # its counts stay, its live gauges go
             report = self.workers_dir / f"{pid}.json"
-            if report.exists():  # a worker that exits cleanly removes it itself: this one died
-                report.unlink(missing_ok=True)
+            died = report.exists()  # a worker that exits cleanly removes it itself: this one died
+            report.unlink(missing_ok=True)  # first: once its gauges are gone, so is its state
+            mark_process_dead(pid, str(self.metrics_dir))  # its counts stay, its live gauges go
+            if died:
                 log.warning("worker %d died; its live gauges and its state were removed", pid)
             self._buried.add(pid)
 
