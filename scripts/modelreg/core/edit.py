@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .positions import tree
 from .yamlread import compose
 
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
@@ -167,7 +168,7 @@ class _Editor:
 def rewrite(text: str, old: dict, new: dict, root: Node | None = None) -> str:
     """The text of `new`, written as a minimal edit of `text` (which parses to `old`; `root` is its node
     tree when the caller has it, so the text is not composed twice)."""
-    root = compose(text) if root is None else root
+    root = compose(text) if root is None else tree(root)
     if not isinstance(root, MappingNode) or not root.value or root.flow_style:
         return "\n".join(line for key, value in new.items() for line in block_lines(key, value, 0)) + "\n"
     # The editor sees the text and one more line break (the node tree's indices stay right), so the last line is

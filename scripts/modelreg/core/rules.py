@@ -15,7 +15,7 @@ from .diff import STAGE_ASSIGNED, Event, diff
 from .problems import Problem, dotted
 from .registry import PRODUCTION, Model, Registry, Version
 from .schema import _kind, _show, schema_errors
-from .positions import locate
+from .positions import locate, tree
 from .yamlread import construct
 
 
@@ -33,7 +33,7 @@ class _Collector:
 def _spelled(root: Any, path: tuple) -> tuple:
     """`path` with each mapping key as the file spells it, so that a key YAML typed (true, ~, 0x1f)
     is found at its own line and shown as written, not as Python's True, None or 31."""
-    node, spelled = root, []
+    node, spelled = tree(root), []
     for step in path:
         if isinstance(node, MappingNode):
             found = next((pair for pair in node.value if _is_key(pair[0], step)), None)

@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import gc
 import re
-from typing import Any
+from contextlib import contextmanager
+from functools import partial
+from typing import Any, Callable
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import blockyaml
+from .positions import Deferred
 from .problems import ModelregError, Problem
 
 try:  # libyaml is nearly always present in PyYAML wheels.
@@ -63,7 +67,7 @@ class _Loader(_BaseLoader):
     ascend_resolver = tuple
 
 
-class _Refused(Exception):
+class _Refused(ValueError):  # a ValueError, so the block reader (which takes any) declines the text
     def __init__(self, node: Node, message: str, hint: str = "", alias: bool = False):
         self.node, self.message, self.hint, self.alias = node, message, hint, alias
 
@@ -114,6 +118,35 @@ def _typed(node: ScalarNode, tag: str) -> Any:
     raise _Refused(node, f"YAML tag {tag!r} is not allowed in the registry", "remove the explicit !tag")
 
 
+def plain_typer() -> Callable[..., Any]:
+    """A function typing a plain scalar's text as PyYAML's resolvers do: `plain(text, node=None)`.
+
+    Both readers type through it (the block reader without a node). It remembers each text it
+    typed: a registry repeats most of the texts YAML types. A refused value raises _Refused.
+    """
+    resolvers_of = _IMPLICIT.get
+    typing: dict[str, Any] = {}
+    known = typing.get
+
+    def plain(value: str, node: ScalarNode | None = None) -> Any:
+        if not value:
+            return None
+        resolvers = resolvers_of(value[0])
+        if resolvers is None:  # most keys and texts: no YAML type starts with their first character
+            return value
+        result = known(value, typing)
+        if result is typing:  # PyYAML's resolve(): the first implicit resolver that matches
+            result = value
+            for resolved, regexp in resolvers:
+                if regexp.match(value):
+                    result = _typed(ScalarNode(resolved, value) if node is None else node, resolved)
+                    break
+            typing[value] = result
+        return result
+
+    return plain
+
+
 def construct(root: Node | None, text_has_alias: bool = True, line_offset: int = 0,
               multiline: list[Node] | None = None) -> Any:
     """Build plain data from nodes.
@@ -124,28 +157,12 @@ def construct(root: Node | None, text_has_alias: bool = True, line_offset: int =
     seen: set[int] | None = set() if text_has_alias else None
     if multiline is None:
         multiline = []
-    resolvers_of = _IMPLICIT.get
-    typing: dict[str, Any] = {}  # plain text -> its value: a registry repeats most of the texts YAML types
-    known = typing.get
+    plain = plain_typer()
 
     def scalar(node: ScalarNode) -> Any:
         tag = node.tag
-        value = node.value
         if tag == _PLAIN:
-            if not value:
-                return None
-            resolvers = resolvers_of(value[0])
-            if resolvers is None:  # most keys and texts: no YAML type starts with their first character
-                return value
-            result = known(value, typing)
-            if result is typing:  # PyYAML's resolve(): the first implicit resolver that matches
-                result = value
-                for resolved, regexp in resolvers:
-                    if regexp.match(value):
-                        result = _typed(node, resolved)
-                        break
-                typing[value] = result
-            return result
+            return plain(node.value, node)
         if node.style is not None and node.start_mark.line != node.end_mark.line:
             multiline.append(node)
         return _typed(node, tag)
@@ -205,46 +222,71 @@ def construct(root: Node | None, text_has_alias: bool = True, line_offset: int =
     return None if root is None else build(root)
 
 
-def load(text: str, filename: str, line_offset: int = 0) -> tuple[Any, Node | None]:
-    """Return (data, node tree); raise ModelregError naming file and line on any problem."""
+def load(text: str, filename: str, line_offset: int = 0) -> tuple[Any, Node | Deferred | None]:
+    """Return (data, node tree); raise ModelregError naming file and line on any problem.
+
+    Plain block YAML (what registries are) is read by core/blockyaml.py, two to three times
+    faster, and its node tree is composed only when a place is asked for (`positions.tree`);
+    any other text is composed and constructed here.
+    """
+    with _collector_paused():
+        data = blockyaml.read(text, plain_typer(), _IMPLICIT)
+        if data is not None:
+            return data, Deferred(partial(compose, text))
+        return _load_composed(text, filename, line_offset)
+
+
+def load_composed(text: str, filename: str, line_offset: int = 0) -> tuple[Any, Node | None]:
+    """`load` through PyYAML's node tree alone: the reference the block reader is held to."""
+    with _collector_paused():
+        return _load_composed(text, filename, line_offset)
+
+
+@contextmanager
+def _collector_paused():
+    """The collector rescans everything a reader makes, and finds no cycles there: it is paused,
+    and what was made is moved out of its sight afterwards (else the first collection after
+    re-enabling rescans every value: ~0.3 s at 10,000 versions)."""
     was_enabled = gc.isenabled()
-    gc.disable()  # the collector rescans everything the parser makes; it finds no cycles here
+    gc.disable()
     try:
-        try:
-            root = compose(text)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            line = mark.line + 1 + line_offset if mark else None
-            col = mark.column + 1 if mark else None
-            detail = " ".join(x for x in (error.context, error.problem) if x)
-            raise ModelregError([Problem(filename, line, col, "", f"not valid YAML: {detail}",
-                                         "fix the syntax at that place")]) from None
-        except yaml.reader.ReaderError as error:  # a character YAML does not allow: no mark, an offset
-            raise ModelregError([_reader_problem(text, error, filename, line_offset)]) from None
-        except yaml.YAMLError as error:
-            raise ModelregError([Problem(filename, None, None, "", f"not valid YAML: {error}")]) from None
-        except RecursionError:  # the composer recurses once per level of [ and {
-            line, column = _too_deep(text)
-            raise ModelregError([Problem(filename, line + line_offset, column, "",
-                                         f"values nest deeper than {MAX_DEPTH} levels", "flatten the value")]) from None
-        multiline: list[Node] = []
-        try:
-            data = construct(root, "*" in text, line_offset, multiline)
-        except _Refused as refused:
-            mark = _first_alias(text) if refused.alias else refused.node.start_mark
-            raise ModelregError([Problem(filename, mark.line + 1 + line_offset, mark.column + 1, "",
-                                         refused.message, refused.hint)]) from None
-        except (ValueError, yaml.YAMLError) as error:
-            raise ModelregError([Problem(filename, None, None, "", f"not valid YAML: {error}")]) from None
-        if multiline:
-            _check_continuations(text, multiline, filename, line_offset)
-        return data, root
+        yield
     finally:
         if was_enabled:
-            # Move what the parser made out of the collector's sight: otherwise the
-            # first collection after re-enabling rescans every node (~0.3 s at 10,000 versions).
             gc.freeze()
             gc.enable()
+
+
+def _load_composed(text: str, filename: str, line_offset: int) -> tuple[Any, Node | None]:
+    try:
+        root = compose(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 + line_offset if mark else None
+        col = mark.column + 1 if mark else None
+        detail = " ".join(x for x in (error.context, error.problem) if x)
+        raise ModelregError([Problem(filename, line, col, "", f"not valid YAML: {detail}",
+                                     "fix the syntax at that place")]) from None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow: no mark, an offset
+        raise ModelregError([_reader_problem(text, error, filename, line_offset)]) from None
+    except yaml.YAMLError as error:
+        raise ModelregError([Problem(filename, None, None, "", f"not valid YAML: {error}")]) from None
+    except RecursionError:  # the composer recurses once per level of [ and {
+        line, column = _too_deep(text)
+        raise ModelregError([Problem(filename, line + line_offset, column, "",
+                                     f"values nest deeper than {MAX_DEPTH} levels", "flatten the value")]) from None
+    multiline: list[Node] = []
+    try:
+        data = construct(root, "*" in text, line_offset, multiline)
+    except _Refused as refused:
+        mark = _first_alias(text) if refused.alias else refused.node.start_mark
+        raise ModelregError([Problem(filename, mark.line + 1 + line_offset, mark.column + 1, "",
+                                     refused.message, refused.hint)]) from None
+    except (ValueError, yaml.YAMLError) as error:
+        raise ModelregError([Problem(filename, None, None, "", f"not valid YAML: {error}")]) from None
+    if multiline:
+        _check_continuations(text, multiline, filename, line_offset)
+    return data, root
 
 
 _BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what the YAML reader counts as a line break
