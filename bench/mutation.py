@@ -45,6 +45,7 @@ MODULES = {
     "core/gates.py": ["tests/core/test_gates.py", "tests/core/test_rules.py"],
     "core/transitions.py": ["tests/core/test_transitions.py", "tests/core/test_diff.py"],
     "core/lookup.py": ["tests/core/test_lookup.py", "tests/core/test_registry.py"],
+    "core/blockyaml.py": ["tests/properties/test_block_reader.py"],
     "core/edit.py": ["tests/core/test_edit.py", "tests/properties/test_properties.py"],
     "core/approvals.py": [],
     "core/policy.py": ["tests/properties/test_yaml_types_properties.py"],
