@@ -104,3 +104,37 @@ def test_the_fast_path_and_the_full_path_agree(registry_file, monkeypatch):
     monkeypatch.setattr(change, "_changed_model", lambda old, new_: None)
     full = change.prepare(loaded, new)
     assert fast[0] == full[0] and [e.describe() for e in fast[1]] == [e.describe() for e in full[1]]
+
+
+@pytest.mark.parametrize("model", ["model-000", "model-007", "model-019"])
+@pytest.mark.parametrize("write", ["promote", "archive"])
+def test_a_write_to_one_model_composes_only_that_model_and_edits_as_the_whole_tree_does(tmp_path, model, write):
+    """The editor's node tree for a one-model write comes from the text with the other models blanked to
+    spaces (same indices): the edit is byte for byte the one the whole file's tree gives."""
+    import sys
+    from pathlib import Path
+
+    from modelreg.core import sections
+    from modelreg.core.yamlread import compose
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from generate import generate
+
+    path = tmp_path / "registry.yaml"
+    path.write_text(generate(400, n_models=20, seed=5))
+    loaded = files.load(path)
+    versions = loaded.data["models"][model]["versions"]
+    if write == "promote":
+        new, _ = change.promote(loaded, model, sorted(versions)[0], "staging", "bench", "alice")
+    else:
+        held = set(loaded.data["models"][model]["stages"].values())
+        new, _ = change.archive(loaded, model, next(v for v in versions if v not in held), "old", "alice")
+    tree = change._edit_tree(loaded, model)
+    assert not loaded.root.composed  # the whole file's tree was never built
+    masked = sections.one_model_document(loaded.text, model, same_length=True)
+    assert len(masked) == len(loaded.text) and masked.count("\n") == loaded.text.count("\n")
+    assert [key.value for key, _ in tree.value[-1][1].value] == [model]  # models: holds that model alone
+    assert edit.rewrite(loaded.text, loaded.data, new, tree) == edit.rewrite(loaded.text, loaded.data, new,
+                                                                           compose(loaded.text))
+    text, _ = change.prepare(loaded, new)
+    assert text == edit.rewrite(loaded.text, loaded.data, new, compose(loaded.text))

@@ -19,6 +19,10 @@ class Deferred:
         self._compose: Callable[[], Node | None] | None = compose
         self._node: Node | None = None
 
+    @property
+    def composed(self) -> bool:
+        return self._compose is None
+
     def node(self) -> Node | None:
         if self._compose is not None:
             self._node, self._compose = self._compose(), None

@@ -152,13 +152,15 @@ def _model_block(text: str, name: str) -> Block | None:
     return find_key(text, body, models.end, indent, name)
 
 
-def one_model_document(text: str, name: str) -> str | None:
+def one_model_document(text: str, name: str, same_length: bool = False) -> str | None:
     """The registry text with every model but `name` blanked out, line for line.
 
     Blank lines keep every remaining line at its number, so a parse of the result
     points problems at the right lines of the real file; it holds the settings,
     the `models:` key and the one model, which is all a question about one model
-    (or a write to it) needs to read and check.
+    (or a write to it) needs to read and check. With same_length, the blanked lines
+    keep their length as spaces, so every character also keeps its index (what the
+    editor's node tree needs).
     """
     block = model_block(text, name)
     if block is None:
@@ -172,6 +174,8 @@ def one_model_document(text: str, name: str) -> str | None:
         return None
 
     def blank(part: str) -> str:
+        if same_length:
+            return "\n".join(" " * len(line) for line in part.split("\n"))
         return "\n" * part.count("\n")
 
     return (text[:header_end] + blank(text[header_end:block.start]) + text[block.start:block.end]

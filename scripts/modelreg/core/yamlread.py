@@ -232,8 +232,15 @@ def load(text: str, filename: str, line_offset: int = 0) -> tuple[Any, Node | De
     with _collector_paused():
         data = blockyaml.read(text, plain_typer(), _IMPLICIT)
         if data is not None:
-            return data, Deferred(partial(compose, text))
+            return data, Deferred(partial(compose_paused, text))
         return _load_composed(text, filename, line_offset)
+
+
+def compose_paused(text: str) -> Node | None:
+    """compose() for a deferred node tree, later: with the collector paused as for the first read
+    (a collection pass per few hundred nodes made composing 10,000 versions take 5 s, not 0.5 s)."""
+    with _collector_paused():
+        return compose(text)
 
 
 def load_composed(text: str, filename: str, line_offset: int = 0) -> tuple[Any, Node | None]:

@@ -16,9 +16,11 @@ from ..adapters.registry_file import Loaded
 from ..core import edit, sections, transitions
 from ..core.diff import Event
 from ..core.document import parse
+from ..core.positions import Deferred
 from ..core.problems import ModelregError, Problem, Refusal
 from ..core.registry import PRODUCTION
 from ..core.rules import check_change, check_state
+from ..core.yamlread import compose_paused
 
 WRITE, COMMIT, PROPOSE = "write", "commit", "propose"
 
@@ -67,6 +69,17 @@ def _changed_model(old: dict, new: dict) -> str | None:
     return changed[0] if len(changed) == 1 else None
 
 
+def _edit_tree(loaded: Loaded, name: str | None):
+    """The node tree the editor needs: for a write to one model, only that model's block is composed
+    (the other models are blanked to spaces, so every index stays the file's), not 10,000 versions.
+    A wrong edit from it could not pass the verification after it."""
+    root = loaded.root
+    if name is None or not isinstance(root, Deferred) or root.composed:
+        return root
+    masked = sections.one_model_document(loaded.text, name, same_length=True)
+    return root if masked is None else compose_paused(masked)
+
+
 def _verify_one_model(loaded: Loaded, text: str, new: dict, name: str) -> tuple[dict, object] | None:
     """Parse back only the changed model (the rest of the text must be byte-identical), or None."""
     old_block, new_block = sections.model_block(loaded.text, name), sections.model_block(text, name)
@@ -94,8 +107,8 @@ def prepare(loaded: Loaded, new: dict) -> tuple[str, list[Event]]:
     rest of the text is byte-identical and was valid when loaded); anything else on
     the whole file.
     """
-    text = edit.rewrite(loaded.text, loaded.data, new, loaded.root)
     name = _changed_model(loaded.data, new)
+    text = edit.rewrite(loaded.text, loaded.data, new, _edit_tree(loaded, name))
     one = _verify_one_model(loaded, text, new, name) if name is not None else None
     if one is not None:
         parsed_one, nodes = one
