@@ -1,8 +1,9 @@
 """Safe, fast reading of registry YAML.
 
-PyYAML's C composer builds the node tree; a small constructor of our own turns
-it into plain Python data. Owning the constructor buys four things PyYAML's
-SafeLoader does not give: duplicate keys are errors (PyYAML keeps the last one
+Plain block YAML, what registries are, is read by blockyaml.py; for anything it
+declines, PyYAML's C composer builds the node tree and a small constructor of our
+own turns it into plain Python data. Both type plain scalars with plain_typer().
+Owning the reading buys four things PyYAML's SafeLoader does not give: duplicate keys are errors (PyYAML keeps the last one
 silently), aliases and merge keys are refused (no alias bomb can expand),
 no tag can construct anything beyond str/int/float/bool/null/map/seq, and
 timestamps stay the strings the user wrote so the data is JSON-compatible.
@@ -11,7 +12,7 @@ stays available for pointing error messages at lines.
 
 Typing is PyYAML's (YAML 1.1: `yes` and `on` are booleans, `017` is 15, `0x1f` is 31),
 done with PyYAML's own resolver patterns, except that timestamps stay text. Why no
-faster (Rust) reader is used instead: docs/benchmarks.md, "Reading the registry".
+third-party (Rust) reader is used instead: docs/benchmarks.md, "Faster YAML readers".
 """
 
 from __future__ import annotations
