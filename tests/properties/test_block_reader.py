@@ -200,12 +200,25 @@ CORNERS = [
     ("a:\n  -x\n", None),  # "-x" is a text, not an entry
     ("a:\n  - x\n  -y\n", None),
     ("a: 'x\n     \n  y'\n", None),  # a line of spaces inside quotes is a line break
+    ("a: [x, yX\n  , z]\nb: [x,\n  Xy]\nc: 'p\n  q   \n  r'\nd: {k : [1]}\ne: {kX: [1]}\n",
+     {"a": ["x", "yX", "z"], "b": ["x", "Xy"], "c": "p q r", "d": {"k": [1]}, "e": {"kX": [1]}}),
+    ("a: [x,\n  yX\n  ]\n", {"a": ["x", "yX"]}),
+    ("a: [\"x\n   y\", z]\n", {"a": ["x y", "z"]}),  # quoted text continued inside a flow collection
+    ("a: [\n", None),
+    ("a: {\n", None),
+    ("a: [x\n", None),
+    ("a: {k: [v\n", None),
+    ("a: {, k: 1}\n", None),
+    ("a: {[k]: 1}\n", None),
+    ("a:\n- x\n  - y\n", None),
     # the depth limit, exactly: 16 levels of block collections are read, 17 declined
     ("".join("  " * n + f"k{n}:\n" for n in range(16)) + "  " * 16 + "k16: 1\n",
      "nested mappings 16"),
     ("".join("  " * n + f"k{n}:\n" for n in range(17)) + "  " * 17 + "k17: 1\n", None),
     ("a:\n" + "".join("  " * n + "-\n" for n in range(1, 16)) + "  " * 16 + "- x\n", "nested lists 16"),
     ("a:\n" + "".join("  " * n + "-\n" for n in range(1, 17)) + "  " * 17 + "- x\n", None),
+    ("".join("  " * n + f"k{n}:\n" for n in range(16)) + "  " * 15 + "- x\n", "an indentless list at 16"),
+    ("".join("  " * n + f"k{n}:\n" for n in range(17)) + "  " * 16 + "- x\n", None),
     ("a: " + "[" * 16 + "x" + "]" * 16 + "\n", "nested flow 16"),
     ("a: " + "[" * 17 + "x" + "]" * 17 + "\n", None),
 ]
