@@ -219,8 +219,26 @@ CORNERS = [
     ("a:\n" + "".join("  " * n + "-\n" for n in range(1, 17)) + "  " * 17 + "- x\n", None),
     ("".join("  " * n + f"k{n}:\n" for n in range(16)) + "  " * 15 + "- x\n", "an indentless list at 16"),
     ("".join("  " * n + f"k{n}:\n" for n in range(17)) + "  " * 16 + "- x\n", None),
-    ("a: " + "[" * 16 + "x" + "]" * 16 + "\n", "nested flow 16"),
-    ("a: " + "[" * 17 + "x" + "]" * 17 + "\n", None),
+    ("a: " + "[" * 14 + "x" + "]" * 14 + "\n", "nested flow 14"),
+    ("a: " + "[" * 15 + "x" + "]" * 15 + "\n", None),
+    ("".join(" " * n + f"k{n}:\n" for n in range(16)) + " " * 16 + "k16: " + "[" * 14 + "a" + "]" * 14 + "\n",
+     "block 16 and flow 14"),
+    # found by a red-team session: each was read by an earlier version, and PyYAML's path refuses it
+    ("".join(" " * n + f"k{n}:\n" for n in range(16)) + " " * 16 + "k16: " + "[" * 16 + "a" + "]" * 16 + "\n",
+     None),  # 33 levels in all
+    ("k: {a\n  : 1}\n", None),  # a flow key and its ":" on two lines
+    ("k: {'a\n  b': 1}\n", None),
+    ("k: {a: 1, b\n  : 2}\n", None),
+    ("k: [{a\n  : 1}]\n", None),
+    ("k: {'" + "x" * 1023 + "': 1}\n", None),  # past libyaml's 1,024 characters for a key
+    ("k: {a" + " " * 1024 + ": 1}\n", None),
+    ("k: [\n  [a,\n  b]]\n", None),  # a collection that starts on a continuation line and goes on
+    ("k: [\n  'a\n  b']\n", None),
+    ("k: [\n  {a: 1,\n  b: 2}]\n", None),
+    ("k: [\n  [a, b],\n  {c: 'd'}]\n", {"k": [["a", "b"], {"c": "d"}]}),  # ... that ends on it is fine,
+    ("k: [[a,\n  b]]\n", {"k": [["a", "b"]]}),
+    ("k: [\n  [a,\n   b], 'c\n    d']\n", {"k": [["a", "b"], "c d"]}),  # ... or goes on indented past it
+    ("k: [\n  [a,\n   b], 'c\n   d']\n", None),
 ]
 
 

@@ -42,22 +42,26 @@ _UNUSUAL_ASCII = re.compile("[^\n\x20-\x7e]")
 _UNUSUAL = "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 # Inside [ ] and { }: no ",", brackets, "#", "?" or quotes, and ":" only before a character that
 # cannot end the scalar (as in 10:04:00; libyaml and PyYAML's Python scanner differ on the rest).
-_FLOW_PLAIN = _PLAIN_START + r"[^,\[\]{}:#\"'?]*(?::(?=[^ ,?\[\]{}:#\"'])[^,\[\]{}:#\"'?]*)*"
+_FLOW_PLAIN = _PLAIN_START + r"[^,\[\]{}:#\"'?\n]*(?::(?=[^ ,?\[\]{}:#\"'\n])[^,\[\]{}:#\"'?\n]*)*"
 _QUOTED = r"\"[^\"\\]*\"|'[^']*'"  # one-line quoted text without escapes
 _FLAT_MAP = re.compile(rf"\{{ *(?:{_KEY}: +{_FLOW_PLAIN}(?:, *{_KEY}: +{_FLOW_PLAIN})*)?\}}")
 _FLAT_LIST = re.compile(rf"\[ *(?:{_FLOW_PLAIN}(?:, *{_FLOW_PLAIN})*)?\]")
-# One token of a nested flow collection. Tokens are taken one match at a time from where the last
-# ended: a pattern for a whole run of them could split "a b c" in many ways and backtrack through
-# all of them on a line it fails on.
-_FLOW_TOKEN = re.compile(rf" *(?:([\[\]{{}},]|: +)|({_QUOTED})|({_FLOW_PLAIN}))")
+# One token of a nested flow collection, after its leading spaces and line breaks (a collection
+# continued over lines is joined with "\n"; a plain token never holds one). Tokens are taken one
+# match at a time from where the last ended: a pattern for a whole run of them could split
+# "a b c" in many ways and backtrack through all of them on a line it fails on.
+_FLOW_TOKEN = re.compile(rf"([ \n]*)(?:([\[\]{{}},]|: +)|({_QUOTED})|({_FLOW_PLAIN}))")
 _KEY_WHOLE = re.compile(_KEY)
 _BLOCK_PLAIN_WHOLE = re.compile(_BLOCK_PLAIN)
 _QUOTED_VALUE = re.compile(rf"({_QUOTED})(?: +#.*)? *")
-_UNCLOSED = re.compile(r" *(?:\"[^\"\\]*|'[^']*)")  # quoted text that goes on on the next line
+_UNCLOSED = re.compile(r"[ \n]*(?:\"[^\"\\]*|'[^']*)")  # quoted text that goes on on the next line
 
-# Block collections nest at most this deep, and flow collections inside them as much again: at most
-# yamlread.MAX_DEPTH in all, so what this reader accepts, PyYAML's path accepts too.
+# Block collections nest at most this deep (the top mapping is depth 0), and flow collections
+# inside them at most _FLOW_DEPTH more: every value stays within yamlread.MAX_DEPTH (32), so what
+# this reader accepts, PyYAML's path accepts too.
 MAX_DEPTH = 16
+_FLOW_DEPTH = 14
+_SIMPLE_KEY = 128  # a key's length at most (libyaml refuses a key of more than 1024 before its ":")
 
 _ENTRY, _KEYED, _SCALAR = 0, 1, 2  # kinds of line
 _NOTHING = object()  # no value on the line: it follows on the next lines, or is null
@@ -103,6 +107,7 @@ class _Lines:
     def __init__(self, plain: Callable[[str], Any], typed_starts: Container[str]):
         self.plain, self.typed_starts = plain, typed_starts
         self.keys: dict[str, Any] = {}  # a registry repeats its keys: each is typed once
+        self.indents: list[int] = []  # of the lines of the value `continued` is joining
 
     def key(self, text: str) -> Any:
         typed = self.keys.get(text, _NOTHING)
@@ -149,17 +154,21 @@ class _Lines:
     def continued(self, rest: str, raw: list[str], number: int, base: int) -> tuple[Any, int]:
         """A flow collection or quoted text that goes on over the next lines, and how many it took.
 
-        YAML folds each line break, with the spaces around it, into one space: joining the lines'
-        stripped texts with spaces is the same, as long as no line is blank or holds a comment.
+        The lines' stripped texts are joined with "\n": YAML folds each line break, with the spaces
+        around it, into one space, which is what a quoted text gets (no line may be blank or hold a
+        comment); a key or its ":" must not cross a break, and a value that starts on a later line
+        must have its own lines indented past the line it starts on, as for the first line.
         Every line must be indented past the first one's indentation, as core/yamlread.py requires.
         """
         joined = rest.rstrip(" ")
+        self.indents = [base]
         for taken in range(1, len(raw) - number - 1):
             line = raw[number + taken]
             stripped = line.lstrip(" ")
             if not stripped.strip(" ") or "#" in line or len(line) - len(stripped) <= base:
                 raise _Decline
-            joined += " " + stripped.rstrip(" ")
+            joined += "\n" + stripped.rstrip(" ")
+            self.indents.append(len(line) - len(stripped))
             try:
                 return self.value(joined), taken
             except _Incomplete:
@@ -173,7 +182,7 @@ class _Lines:
         if first == '"' or first == "'":
             matched = _QUOTED_VALUE.fullmatch(rest)
             if matched is not None:
-                return matched.group(1)[1:-1]
+                return matched.group(1)[1:-1].replace("\n", " ")  # folded
             raise _Incomplete if _UNCLOSED.fullmatch(rest) else _Decline
         cut = rest.find(" #")
         if first == "{" or first == "[":
@@ -217,6 +226,8 @@ class _Lines:
                 raise _Incomplete if _UNCLOSED.fullmatch(text, at) else _Decline
             tokens.append(token.groups(""))
             at = token.end()
+        if "\n" in text and not _breaks_allowed(tokens, self.indents):
+            raise _Decline
         value, end = _FlowParser(tokens, plain).node(0, 0)
         if end != len(tokens):
             raise _Decline
@@ -286,27 +297,27 @@ class _Reader:
 class _FlowParser:
     """Nested one-line flow collections, e.g. `{roc_auc: {min: 0.8}}` or `[alice, "@acme/ml"]`."""
 
-    def __init__(self, tokens: list[tuple[str, str, str]], plain: Callable[[str], Any]):
+    def __init__(self, tokens: list[tuple[str, str, str, str]], plain: Callable[[str], Any]):
         self.tokens, self.plain = tokens, plain
 
     def node(self, at: int, depth: int) -> tuple[Any, int]:
         tokens = self.tokens
         if at >= len(tokens):
             raise _Incomplete
-        punct, quoted, plain = tokens[at]
+        _, punct, quoted, plain = tokens[at]
         if quoted:
-            return quoted[1:-1], at + 1
+            return quoted[1:-1].replace("\n", " "), at + 1  # folded
         if plain:
             return self.plain(plain.rstrip(" ")), at + 1
         if punct != "{" and punct != "[":
             raise _Decline
         depth += 1
-        if depth > MAX_DEPTH:
+        if depth > _FLOW_DEPTH:
             raise _Decline
         closing = "}" if punct == "{" else "]"
         result: Any = {} if punct == "{" else []
         at += 1
-        if at < len(tokens) and tokens[at][0] == closing:
+        if at < len(tokens) and tokens[at][1] == closing:
             return result, at + 1
         while True:
             if punct == "{":
@@ -315,7 +326,8 @@ class _FlowParser:
                     raise _Decline
                 if at >= len(tokens):
                     raise _Incomplete
-                if tokens[at][0][:1] != ":":
+                space, colon = tokens[at][0], tokens[at][1]
+                if colon[:1] != ":" or "\n" in space:  # a key and its ":" on one line
                     raise _Decline
                 result[key], at = self.node(at + 1, depth)
             else:
@@ -323,7 +335,7 @@ class _FlowParser:
                 result.append(item)
             if at >= len(tokens):
                 raise _Incomplete
-            separator = tokens[at][0]
+            separator = tokens[at][1]
             if separator == closing:
                 return result, at + 1
             if separator != ",":
@@ -333,10 +345,35 @@ class _FlowParser:
     def key(self, at: int) -> tuple[Any, int]:
         if at >= len(self.tokens):
             raise _Incomplete
-        _, quoted, plain = self.tokens[at]
+        _, _, quoted, plain = self.tokens[at]
+        if len(quoted) > _SIMPLE_KEY or len(plain) > _SIMPLE_KEY or "\n" in quoted:
+            raise _Decline  # libyaml's simple keys: on one line, and not too long before the ":"
         if quoted:
             return quoted[1:-1], at + 1
         plain = plain.rstrip(" ")
         if not _KEY_WHOLE.fullmatch(plain):
             raise _Decline
         return self.plain(plain), at + 1
+
+
+def _breaks_allowed(tokens: list[tuple[str, str, str, str]], indents: list[int]) -> bool:
+    """In a flow collection joined from several lines (`indents`: each line's indentation): is
+    every collection or quoted text that goes on over lines continued on lines indented past the
+    line it starts on? core/yamlread.py refuses the text otherwise."""
+
+    def indented_past(start: int, end: int) -> bool:
+        return all(indents[number] > indents[start] for number in range(start + 1, end + 1))
+
+    line, opened = 0, []  # the line each open collection started on
+    for space, punct, quoted, _ in tokens:
+        line += space.count("\n")
+        if quoted:
+            end = line + quoted.count("\n")
+            if not indented_past(line, end):
+                return False
+            line = end
+        elif punct == "{" or punct == "[":
+            opened.append(line)
+        elif (punct == "}" or punct == "]") and opened and not indented_past(opened.pop(), line):
+            return False
+    return True
