@@ -193,3 +193,13 @@ def test_fast_path_agrees_with_full_parse(generated, data):
         assert fast == expected
     if expected is not None and not layout["flow_versions"]:
         assert fast is not None  # and on block-style files it does answer
+
+
+def test_a_refusal_on_the_fast_path_is_said_by_the_full_parse_with_the_registrys_own_problems_first():
+    """settings.stages holds an invalid stage name and the model a bool key: the fast path, which reads
+    neither check, would answer "unknown stage" with no line; the full parse says what is wrong where."""
+    text = SAMPLE.replace("schema: 1\n", "schema: 1\nsettings:\n  stages: [staging, 0X1F]\n", 1) \
+        .replace("    gates:\n", "    true:\n", 1)
+    with pytest.raises(ModelregError) as info:
+        lookup.resolve(text, Reference("churn-classifier", stage="production"), "r.yaml")
+    assert info.value.problems and all(isinstance(p.line, int) for p in info.value.problems), info.value.problems

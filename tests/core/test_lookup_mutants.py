@@ -125,10 +125,11 @@ def test_resolve_answers_from_the_blocks_it_reads_though_another_model_is_broken
         resolve(text, Reference("fraud-detector", version="v0.1.0"), "r.yaml")
 
 
-def test_an_error_found_on_the_fast_path_names_the_file():
+def test_an_error_found_on_the_fast_path_is_said_by_the_full_parse_at_its_line():
     text = SAMPLE.replace("      staging: v1.3.0       # the candidate", "      qa: v1.3.0")
-    (found,) = [p for p in _problems(resolve, text, Reference(NAME, stage="qa"), "r.yaml")]
-    assert found.file == "r.yaml" and "unknown stage 'qa'" in found.message
+    found = _problems(resolve, text, Reference(NAME, stage="qa"), "r.yaml")[0]
+    line = text[:text.index("      qa: v1.3.0")].count("\n") + 1
+    assert (found.file, found.line) == ("r.yaml", line) and "unknown stage 'qa'" in found.message
 
 
 def _problems(call, *args):

@@ -147,7 +147,10 @@ def _fast(text: str, ref: Reference, filename: str) -> Resolved | None:
     if any(f in r and r[f] not in _FORMATS for f, r in (("format", record), ("format", model))):
         return None
     model["versions"] = {wanted: record}
-    return resolve_in(Registry({**settings, "models": {ref.name: model}}), ref, filename)
+    try:
+        return resolve_in(Registry({**settings, "models": {ref.name: model}}), ref, filename)
+    except ModelregError:
+        return None  # say it from the full, validated parse: an invalid registry's problems come first, at lines
 
 
 def resolve(text: str, ref: Reference, filename: str) -> Resolved:
