@@ -203,6 +203,8 @@ CORNERS = [
     ("a: [x, yX\n  , z]\nb: [x,\n  Xy]\nc: 'p\n  q   \n  r'\nd: {k : [1]}\ne: {kX: [1]}\n",
      {"a": ["x", "yX", "z"], "b": ["x", "Xy"], "c": "p q r", "d": {"k": [1]}, "e": {"kX": [1]}}),
     ("a: [x,\n  yX\n  ]\n", {"a": ["x", "yX"]}),
+    ("a: {Xk: 1, kX: 2}\n", {"a": {"Xk": 1, "kX": 2}}),
+    ("a: {b: 1}X\n", None),
     ("a: [\"x\n   y\", z]\n", {"a": ["x y", "z"]}),  # quoted text continued inside a flow collection
     ("a: [\n", None),
     ("a: {\n", None),
