@@ -12,6 +12,7 @@ or the speed is lost without a test noticing: the generated and sample ones are 
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -260,7 +261,17 @@ def test_a_valid_registry_is_checked_without_composing_its_node_tree():
     data, root = yamlread.load(SAMPLE, "r.yaml")
     assert isinstance(root, Deferred)
     assert check_state(data, root, "r.yaml") == []
-    assert root._compose is not None  # nobody asked for a place
+    assert not root.composed  # nobody asked for a place
+
+
+def test_a_deferred_tree_is_composed_with_the_collector_paused(monkeypatch):
+    """With the collector running, composing 10,000 versions took 5 s instead of 0.5 s."""
+    seen = []
+    real = yamlread.compose
+    monkeypatch.setattr(yamlread, "compose", lambda text: (seen.append(gc.isenabled()), real(text))[1])
+    _, root = yamlread.load(SAMPLE, "r.yaml")
+    assert gc.isenabled() and seen == []
+    assert tree(root) is not None and seen == [False] and gc.isenabled()
 
 
 def test_a_problem_in_a_block_read_registry_is_placed_from_the_composed_tree():
