@@ -87,11 +87,8 @@ def read(text: str, plain: Callable[[str], Any], typed_starts: Container[str]) -
         return None
     try:
         lines = _Lines(plain, typed_starts).read(text)
-        if not lines or lines[0][0] != 0 or lines[0][1] != _KEYED:
-            return None
-        reader = _Reader(lines)
-        data = reader.mapping(0, 0)
-        return data if reader.at == len(lines) else None
+        # The top mapping at column 0 takes every line or declines (a first line elsewhere included).
+        return _Reader(lines).mapping(0, 0) if lines else None
     except (_Decline, ValueError, RecursionError):
         return None
 
@@ -143,7 +140,7 @@ class _Lines:
             else:  # nothing, or a comment
                 value = _NOTHING
             if key:
-                typed = keys.get(key, _NOTHING)
+                typed = keys.get(key, _NOTHING)  # self.key(key), without a call per line
                 if typed is _NOTHING:
                     typed = keys[key] = plain(key)
                 add((column, _KEYED, typed, value))
@@ -156,9 +153,9 @@ class _Lines:
 
         The lines' stripped texts are joined with "\n": YAML folds each line break, with the spaces
         around it, into one space, which is what a quoted text gets (no line may be blank or hold a
-        comment); a key or its ":" must not cross a break, and a value that starts on a later line
-        must have its own lines indented past the line it starts on, as for the first line.
-        Every line must be indented past the first one's indentation, as core/yamlread.py requires.
+        comment); a key or its ":" must not cross a break. As core/yamlread.py requires, every line
+        is indented past the first one, and a value that starts on a later line has its own lines
+        indented past the line it starts on.
         """
         joined = rest.rstrip(" ")
         self.indents = [base]
