@@ -12,7 +12,6 @@ machine a row measured under load is slower, and says so.
 To time the code of another revision beside this one:
 
     mkdir -p /tmp/before && git archive REV scripts/modelreg | tar -x -C /tmp/before --strip-components=1
-    python -m compileall -q /tmp/before   # as installed code is: no compiling in every process
     python bench/run.py --commands validate --sizes 1000 10000 --runs 5 --before /tmp/before
 """
 
@@ -69,6 +68,10 @@ def main() -> None:
     envs: dict[str, dict | None] = {"now": None}
     if args.before:
         envs = {"before": {**os.environ, "PYTHONPATH": str(args.before.resolve())}, "now": None}
+    # Both trees' bytecode up to date, as installed code has it: with PYTHONDONTWRITEBYTECODE set (or
+    # a read-only tree), a module edited since its .pyc was written is compiled again in every run.
+    for tree in [HERE.parent / "scripts", *([args.before] if args.before else [])]:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree)], check=True, stdout=subprocess.DEVNULL)
     out = HERE / "out"
     out.mkdir(exist_ok=True)
     results = []

@@ -90,9 +90,9 @@ def compose(text: str) -> Node | None:
         loader.dispose()
 
 
-def _typed(node: ScalarNode, tag: str) -> Any:
-    """The value of a scalar with its (explicit or resolved) tag; any tag but the JSON-like ones is refused."""
-    value = node.value
+def _typed(value: str, tag: str, node: ScalarNode | None = None) -> Any:
+    """The value of a scalar with its (explicit or resolved) tag; any tag but the JSON-like ones is refused.
+    `node` is the scalar's node when there is one; one is made only for PyYAML's rarer spellings and refusals."""
     if tag == _STR or tag == _TIMESTAMP:
         return value
     if tag == _FLOAT:
@@ -100,23 +100,55 @@ def _typed(node: ScalarNode, tag: str) -> Any:
             return float(value)
         except ValueError:
             try:
-                return _slow.construct_yaml_float(node)
+                return _slow.construct_yaml_float(node or ScalarNode(tag, value))
             except ValueError:
-                raise _Refused(node, f"{value!r} is not a number (!!float)", "remove the tag or fix the value")
+                raise _Refused(node or ScalarNode(tag, value), f"{value!r} is not a number (!!float)",
+                               "remove the tag or fix the value")
     if tag == _INT:
         try:
-            return int(value) if _PLAIN_INT.match(value) else _slow.construct_yaml_int(node)
+            return int(value) if _PLAIN_INT.match(value) else _slow.construct_yaml_int(node or ScalarNode(tag, value))
         except ValueError:
-            raise _Refused(node, f"{value!r} is not an integer (!!int)", "remove the tag or fix the value")
+            raise _Refused(node or ScalarNode(tag, value), f"{value!r} is not an integer (!!int)",
+                           "remove the tag or fix the value")
+    if tag == _NULL:
+        return None
+    node = node or ScalarNode(tag, value)
     if tag == _BOOL:
         if value.lower() not in _BOOL_VALUES:
             raise _Refused(node, f"{value!r} is not a boolean (!!bool)", "remove the tag or fix the value")
         return _BOOL_VALUES[value.lower()]
-    if tag == _NULL:
-        return None
     if tag == _MERGE:
         raise _Refused(node, "YAML merge keys (<<) are not allowed in the registry", "write the keys out in full")
     raise _Refused(node, f"YAML tag {tag!r} is not allowed in the registry", "remove the explicit !tag")
+
+
+def _resolving(resolvers: list[tuple[str, re.Pattern]]) -> tuple[Callable[[str], Any], dict[int, str]]:
+    """One pattern for PyYAML's implicit resolvers of a first character: their patterns as
+    alternatives in their order, each in a group of its own. An alternation takes its first
+    alternative that matches, as Resolver.resolve() takes the first resolver that matches, so one
+    match finds the tag three tries found (the last group to close is the alternative's own)."""
+    flags = {re.I: "i", re.M: "m", re.S: "s", re.X: "x"}
+    parts = []
+    for index, (_, regexp) in enumerate(resolvers):
+        if regexp.flags & ~(re.I | re.M | re.S | re.X | re.U):
+            raise ValueError(f"a resolver pattern with flags {regexp.flags!r}")  # none of PyYAML's
+        scoped = "".join(letter for flag, letter in flags.items() if regexp.flags & flag)
+        parts.append(f"(?P<_{index}>(?{scoped}:{regexp.pattern}))" if scoped else f"(?P<_{index}>{regexp.pattern})")
+    pattern = re.compile("|".join(parts))
+    return pattern.match, {pattern.groupindex[f"_{index}"]: tag for index, (tag, _) in enumerate(resolvers)}
+
+
+class _Resolving(dict):
+    """First character -> `_resolving` of PyYAML's resolvers for it (None: no type starts with it), made
+    when a text first starts with it: a registry's texts start with a few of the thirty characters."""
+
+    def __missing__(self, first: str):
+        resolvers = _IMPLICIT.get(first)
+        made = self[first] = _resolving(resolvers) if resolvers else None
+        return made
+
+
+_RESOLVING = _Resolving()
 
 
 def plain_typer() -> Callable[..., Any]:
@@ -125,23 +157,21 @@ def plain_typer() -> Callable[..., Any]:
     Both readers type through it (the block reader without a node). It remembers each text it
     typed: a registry repeats most of the texts YAML types. A refused value raises _Refused.
     """
-    resolvers_of = _IMPLICIT.get
+    resolving_of = _RESOLVING.__getitem__
     typing: dict[str, Any] = {}
     known = typing.get
 
     def plain(value: str, node: ScalarNode | None = None) -> Any:
         if not value:
             return None
-        resolvers = resolvers_of(value[0])
-        if resolvers is None:  # most keys and texts: no YAML type starts with their first character
+        resolving = resolving_of(value[0])
+        if resolving is None:  # most keys and texts: no YAML type starts with their first character
             return value
         result = known(value, typing)
         if result is typing:  # PyYAML's resolve(): the first implicit resolver that matches
-            result = value
-            for resolved, regexp in resolvers:
-                if regexp.match(value):
-                    result = _typed(ScalarNode(resolved, value) if node is None else node, resolved)
-                    break
+            match, tags = resolving
+            matched = match(value)
+            result = value if matched is None else _typed(value, tags[matched.lastindex], node)
             typing[value] = result
         return result
 
@@ -166,7 +196,7 @@ def construct(root: Node | None, text_has_alias: bool = True, line_offset: int =
             return plain(node.value, node)
         if node.style is not None and node.start_mark.line != node.end_mark.line:
             multiline.append(node)
-        return _typed(node, tag)
+        return _typed(node.value, tag, node)
 
     def build(node: Node, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
