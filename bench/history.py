@@ -45,6 +45,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import instructions  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE_DATE = 1_780_000_000  # 2026-05-28
 REGISTRY = "models/registry.yaml"
@@ -182,12 +185,13 @@ def delete_tags(root: Path) -> None:
 
 
 def measure(root: Path, trees: dict[str, Path], runs: int, out: Path, commands: list[str],
-            fresh_clone: bool = False) -> dict[str, dict[str, tuple[float, float]]]:
+            fresh_clone: bool = False, counted: dict | None = None) -> dict[str, dict[str, tuple[float, float]]]:
     """Medians of `runs` fresh processes of each command for the code of each tree (label -> its scripts/).
 
     The trees take turns run by run, so a change of the machine's load falls on all of them alike. Each
     tree's bytecode is compiled into its own cache before the first timed run. fresh_clone: time the rerun,
-    the audit and the site in a new clone of `root` (tags and objects packed, as a CI checkout has them)."""
+    the audit and the site in a new clone of `root` (tags and objects packed, as a CI checkout has them).
+    counted: filled with (command, label) -> instructions of one more run under valgrind."""
     modelreg = [sys.executable, "-m", "modelreg"]
     release = modelreg + ["ci", "release", "--no-push", "--no-copy"]
     envs = {}
@@ -208,6 +212,11 @@ def measure(root: Path, trees: dict[str, Path], runs: int, out: Path, commands: 
                 if before_each:
                     before_each()
                 samples.setdefault((command, label), []).append(timed(argv, root, env))
+        for label, env in envs.items():
+            if counted is not None:
+                if before_each:
+                    before_each()
+                counted[(command, label)] = instructions.count(argv, root, env)
 
     if "first" in commands:
         take("release, first run", release, lambda: delete_tags(root))
@@ -252,7 +261,12 @@ def main() -> None:
     parser.add_argument("--fresh-clone", action="store_true",
                         help="time the rerun, audit and site in a fresh clone (packed tags, as in CI) instead of "
                              "the repository the first run tagged (loose tags)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each command's instructions once under valgrind (bench/instructions.py)")
     args = parser.parse_args()
+    if args.instructions and not instructions.available():
+        parser.error("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    counted: dict | None = {} if args.instructions else None
     sizes = args.sizes or ([100, 300] if args.quick else [1000, 3000])
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="modelreg-history-"))
     rows = []
@@ -265,7 +279,10 @@ def main() -> None:
             if not (root / ".git").is_dir():
                 generate(root, size)
             trees = {"after": ROOT / "scripts", **({"before": before_scripts} if before_scripts else {})}
-            measured = measure(root, trees, runs, base / f"site-{size}", args.commands, args.fresh_clone)
+            this_size: dict | None = {} if counted is not None else None
+            measured = measure(root, trees, runs, base / f"site-{size}", args.commands, args.fresh_clone, this_size)
+            for (command, label), number in (this_size or {}).items():
+                counted[(command, size, label)] = number
             after, before = measured["after"], measured.get("before", {})
             load = os.getloadavg()[0]
             for command, (seconds, cpu) in after.items():
@@ -287,6 +304,14 @@ def main() -> None:
         speedup = f"{old / new:,.1f}x" if old else "—"
         print(f"| {command} | {size:,} | {_s(old)} | {_s(old_cpu)} | {_s(new)} | {_s(cpu)} | {speedup} | {runs} "
               f"| {load:.1f} |")
+    if counted:
+        print("\ninstructions executed by the modelreg process (valgrind; its git processes not counted):\n")
+        labels = list(dict.fromkeys(label for _, _, label in counted))
+        print("| command | commits | " + " | ".join(labels) + " |\n|---|---:|" + "---:|" * len(labels))
+        for command, size in dict.fromkeys((c, s) for c, s, _ in counted):
+            print(f"| {command} | {size:,} | " + " | ".join(
+                f"{counted[(command, size, label)] / 1e6:,.0f} M" if (command, size, label) in counted else "—"
+                for label in labels) + " |")
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

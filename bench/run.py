@@ -8,6 +8,7 @@ machine a row measured under load is slower, and says so.
 
     python bench/run.py [--runs 7] [--sizes 100 1000 10000] [--commands resolve validate] [--json FILE]
     python bench/run.py --before DIR ...   # also the code in DIR (PYTHONPATH), interleaved
+    python bench/run.py --instructions ... # also instructions executed (valgrind): load-proof
 
 To time the code of another revision beside this one:
 
@@ -31,6 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from generate import generate  # noqa: E402
+import instructions  # noqa: E402
 
 
 def measure(command: list[str], runs: int, envs: dict[str, dict | None]) -> dict[str, dict]:
@@ -63,7 +65,12 @@ def main() -> None:
     parser.add_argument("--before", type=Path, metavar="DIR",
                         help="also time the code in DIR (a copy of scripts/ as it was), interleaved with this one")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each command's instructions once under valgrind (bench/instructions.py): "
+                             "a figure the machine's load does not move")
     args = parser.parse_args()
+    if args.instructions and not instructions.available():
+        parser.error("--instructions needs valgrind (Debian: apt-get install valgrind)")
     modelreg = shutil.which("modelreg", path=str(Path(sys.executable).parent)) or "modelreg"
     envs: dict[str, dict | None] = {"now": None}
     if args.before:
@@ -91,19 +98,24 @@ def main() -> None:
             for label, stats in measured.items():
                 row = {"command": name, "code": label, "versions": size, "bytes": path.stat().st_size, **stats,
                        "load": load}
+                if args.instructions:
+                    row["instructions"] = instructions.count(command, env=envs[label])
                 results.append(row)
                 print(f"{name:9} {label:6} {size:>6} versions ({row['bytes'] / 1e6:5.2f} MB): median "
                       f"{row['median_ms']:7.1f} ms (min {row['min_ms']:.1f}, max {row['max_ms']:.1f}), CPU "
-                      f"{row['cpu_ms']:.0f} ms, peak RSS {row['peak_rss_mib']:.1f} MiB, load {load[0]:.1f}-{load[1]:.1f}",
+                      f"{row['cpu_ms']:.0f} ms, peak RSS {row['peak_rss_mib']:.1f} MiB, load {load[0]:.1f}-{load[1]:.1f}"
+                      + (f", {row['instructions'] / 1e6:,.0f} M instructions" if args.instructions else ""),
                       flush=True)
     machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
                "system": platform.platform()}
-    print("\n| command | code | versions | median | min | max | CPU | peak RSS | load |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    extra = (" instructions |", "---:|") if args.instructions else ("", "")
+    print(f"\n| command | code | versions | median | min | max | CPU | peak RSS | load |{extra[0]}\n"
+          f"|---|---|---:|---:|---:|---:|---:|---:|---:|{extra[1]}")
     for row in results:
         print(f"| {row['command']} | {row['code']} | {row['versions']:,} | {row['median_ms']:.0f} ms | "
               f"{row['min_ms']:.0f} ms | {row['max_ms']:.0f} ms | {row['cpu_ms']:.0f} ms | {row['peak_rss_mib']:.0f} MiB | "
-              f"{row['load'][0]:.1f}-{row['load'][1]:.1f} |")
+              f"{row['load'][0]:.1f}-{row['load'][1]:.1f} |"
+              + (f" {row['instructions'] / 1e6:,.0f} M |" if args.instructions else ""))
     print(f"\n{args.runs} fresh processes each; {machine['cpus']} CPUs, Python {machine['python']}, "
           f"{machine['system']}")
     if args.json:
