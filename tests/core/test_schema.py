@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 
 import jsonschema
 import pytest
@@ -9,10 +10,36 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelreg.core import schema, yamlread
+from modelreg.core.document import parse_valid
+from modelreg.core.problems import ModelregError
 from conftest import ROOT, SAMPLE
 
 BASE = yamlread.load(SAMPLE, "sample")[0]
-VALIDATOR = jsonschema.Draft202012Validator(schema.schema())
+
+
+def _every_pattern(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            yield node["pattern"]
+        for value in node.values():
+            yield from _every_pattern(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _every_pattern(value)
+
+
+PATTERNS = sorted(set(_every_pattern(schema.schema())))
+
+
+def _ecma_pattern(validator, source, instance, _):
+    """The reference's `pattern`, as JSON Schema (ECMA-262) means it: `$` is the end of the text. jsonschema
+    searches with Python's `$`, which also matches before a final line break. Replacing every `$` is exact for
+    this schema: none of its patterns has a `$` inside a class or escaped (test below)."""
+    if validator.is_type(instance, "string") and not re.search(source.replace("$", r"\Z"), instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {source!r}")
+
+
+VALIDATOR = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})(schema.schema())
 
 
 def reference_paths(document):
@@ -59,7 +86,8 @@ VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(-2, 2, allow_nan=False),
     st.sampled_from(["", "v1.2.3", "v01.2.3", "1.2.3", "production", "Prod", "a b", "2026-11-26T10:04:00Z",
                      "2026-11-26", "0c1f9b6a0c1f9b6a0c1f9b6a0c1f9b6a", "0c1f9b6a0c1f9b6a0c1f9b6a0c1f9b6a.dir",
-                     "ABC", "@acme/ml-leads", "max", "skops", "x" * 120]),
+                     "ABC", "@acme/ml-leads", "max", "skops", "x" * 120, "v1.2.3\n", "production\n",
+                     "2026-11-26T10:04:00Z\n", "0c1f9b6a0c1f9b6a0c1f9b6a0c1f9b6a\n", "models/m.pkl\n"]),
     st.lists(st.sampled_from(["alice", "alice", "@acme/x", "", 3]), max_size=3),
     st.dictionaries(st.sampled_from(["min", "max", "name", "goal", "md5", "x"]),
                     st.one_of(st.floats(0, 1), st.text(max_size=3), st.none()), max_size=3),
@@ -137,3 +165,49 @@ def test_generic_engine_is_used_for_unknown_keywords():
     check = schema._generic({"type": "object", "properties": {"a": {"oneOf": [{"type": "string"}]}}})
     assert [path for path, _, _ in check({"a": 3}, ())] == [("a",)]
     assert list(check({"a": "x"}, ())) == []
+
+
+def test_the_reference_may_replace_every_dollar_of_this_schema():
+    for source in PATTERNS:
+        assert "\\$" not in source and not re.search(r"\[[^\]]*\$", source), source
+
+
+@pytest.mark.parametrize("source, text, matches", [
+    ("^a$", "a", True), ("^a$", "a\n", False), ("(/|$)x", "/x", True),
+    ("^[$]$", "$", True), ("^[$]$", "$\n", False), ("^\\$$", "$", True), ("^\\$$", "$\n", False),
+    ("^[]$]+$", "]$", True), ("^[^]$]+$", "ab", True), ("^[^]$]+$", "ab\n", True), ("^[^]$]+$", "a$", False),
+])
+def test_a_pattern_means_what_it_means_in_json_schema(source, text, matches):
+    """`$` is the end of the text; inside a class or escaped it is a dollar sign, as before."""
+    assert (schema.pattern(source).search(text) is not None) is matches
+
+
+@pytest.mark.parametrize("path, good", [
+    (("models", "churn-classifier", "path"), "models/churn-classifier/model.pkl"),
+    (("models", "churn-classifier", "owners", 0), "@acme/reviewers"),
+    (("models", "churn-classifier", "versions", "v1.3.0", "md5"), "0c1f9b6a0c1f9b6a0c1f9b6a0c1f9b6a"),
+    (("models", "churn-classifier", "versions", "v1.3.0", "commit"), "0c1f9b6a" * 5),
+    (("models", "churn-classifier", "versions", "v1.3.0", "created"), "2026-11-26T10:04:00Z"),
+    (("models", "churn-classifier", "stages", "production"), "v1.3.0"),
+])
+def test_a_trailing_line_break_is_refused_wherever_a_pattern_applies(path, good):
+    """Python's `$` matched before a final "\\n", so "models/m.pkl\\n" passed as a path (SECURITY.md)."""
+    document = copy.deepcopy(BASE)
+    parent = document
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = good
+    assert our_paths(document) == set()
+    parent[path[-1]] = good + "\n"
+    assert path in our_paths(document) and reference_paths(document) == {path}
+
+
+def test_a_block_scalar_path_is_refused_at_its_line():
+    """A block scalar ends its text with a line break: the easy way to write one by accident, or on purpose."""
+    text = SAMPLE.replace("    path: models/churn-classifier/model.pkl\n",
+                          "    path: |\n      models/churn-classifier/model.pkl\n", 1)
+    assert text != SAMPLE
+    with pytest.raises(ModelregError) as raised:
+        parse_valid(text, "models/registry.yaml")
+    assert any(p.line == SAMPLE.splitlines().index("    path: models/churn-classifier/model.pkl") + 1
+               and "relative path" in p.message for p in raised.value.problems)

@@ -48,6 +48,42 @@ _EXPECT = {
 }
 
 
+@lru_cache(maxsize=None)
+def pattern(source: str) -> re.Pattern:
+    """A JSON Schema pattern as a Python regular expression with its meaning (ECMA-262, no flags).
+
+    The one difference that matters here: `$` is the end of the text there, and in Python also the
+    place before a final line break, so Python alone takes "models/m.pkl\n" for a path, "v1.0.0\n"
+    for a version and "@team\n" for an owner (a registry's block scalar `|` ends its text with one).
+    Every `$` outside a character class becomes `\\Z`; `^` means the same in both.
+    """
+    out, at, in_class = [], 0, False
+    while at < len(source):
+        char = source[at]
+        if char == "\\":
+            out.append(source[at:at + 2])
+            at += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            out.append(char)
+            at += 1
+            if source[at:at + 1] == "^":
+                out.append("^")
+                at += 1
+            if source[at:at + 1] == "]":  # Python: a "]" first in a class is one of its characters
+                out.append("]")
+                at += 1
+            continue
+        elif char == "$":
+            char = "\\Z"
+        out.append(char)
+        at += 1
+    return re.compile("".join(out))
+
+
 def schema_text() -> str:
     return resources.files("modelreg.core").joinpath("registry.schema.json").read_text("utf-8")
 
@@ -226,7 +262,7 @@ def _k_enum(c, node, expect) -> Check:
 
 
 def _k_pattern(c, node, expect) -> Check:
-    regex = re.compile(node["pattern"])
+    regex = pattern(node["pattern"])
     what, hint = expect or (f"text matching {node['pattern']}", "")
 
     def check(value, path):
@@ -407,7 +443,7 @@ def _v_enum(c, node) -> Valid:
 
 
 def _v_pattern(c, node) -> Valid:
-    search = re.compile(node["pattern"]).search
+    search = pattern(node["pattern"]).search
     return lambda v: type(v) is not str or search(v) is not None
 
 
@@ -546,7 +582,7 @@ def _fused(c: _Compiler, node: dict) -> Valid | None:
             return True
         return valid_object
     if kind == "string" and keywords <= {"type", "pattern", "minLength", "maxLength"}:
-        search = re.compile(node["pattern"]).search if "pattern" in node else None
+        search = pattern(node["pattern"]).search if "pattern" in node else None
         shortest, longest = node.get("minLength", 0), node.get("maxLength", float("inf"))
         if search is not None and keywords == {"type", "pattern"}:
             return lambda v: type(v) is str and search(v) is not None
@@ -594,7 +630,11 @@ def _generic(root: dict) -> Check:
     """The jsonschema library, for a schema using keywords the compiler does not know (slower)."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(root)
+    def ecma_pattern(validator, source, instance, _):  # jsonschema's own searches with Python's `$`
+        if validator.is_type(instance, "string") and not pattern(source).search(instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {source!r}")
+
+    validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": ecma_pattern})(root)
 
     def check(value, path):
         for error in validator.iter_errors(value):
