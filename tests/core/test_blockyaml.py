@@ -30,3 +30,34 @@ def test_texts_that_are_not_ascii_are_judged_by_the_pattern():
         assert not blockyaml._has_unusual(f"a: é{character}\n")
     assert blockyaml.read("a: é\u2028\n", str, ()) is None
     assert blockyaml.read("a: café\n", str, ()) == {"a": "café"}
+
+
+def test_a_one_model_document_reads_as_the_model_in_the_whole_file():
+    """`show`, `history` and `compare` read the file with the other models' lines emptied: the run of
+    empty lines reads as one (one match, not one per line), and the model reads as in the whole file."""
+    import sys
+    from pathlib import Path
+
+    from modelreg.core import sections, yamlread
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from generate import generate
+
+    text = generate(400)
+    whole = blockyaml.read(text, yamlread.plain_typer(), yamlread._IMPLICIT)
+    only = sections.one_model_document(text, "model-007")
+    assert only is not None and "\n" * 1000 in only
+    read = blockyaml.read(only, yamlread.plain_typer(), yamlread._IMPLICIT)
+    assert read == {**whole, "models": {"model-007": whole["models"]["model-007"]}}
+    assert read == yamlread.load_composed(only, "x")[0]
+
+
+def test_empty_lines_inside_a_continued_value_are_declined_one_or_many():
+    """Collapsing runs of empty lines must not change a value that spans them (PyYAML keeps one line
+    break per empty line of a quoted text): any empty line in a continued value is declined."""
+    from modelreg.core import yamlread
+
+    for empty in ("\n", "\n\n", "\n\n\n\n"):
+        text = f'a: "one\n{empty}  two"\n'
+        assert blockyaml.read(text, yamlread.plain_typer(), yamlread._IMPLICIT) is None
+        assert "\n" in yamlread.load_composed(text, "x")[0]["a"]
