@@ -175,11 +175,27 @@ def test_the_reference_may_replace_every_dollar_of_this_schema():
 @pytest.mark.parametrize("source, text, matches", [
     ("^a$", "a", True), ("^a$", "a\n", False), ("(/|$)x", "/x", True),
     ("^[$]$", "$", True), ("^[$]$", "$\n", False), ("^\\$$", "$", True), ("^\\$$", "$\n", False),
-    ("^[]$]+$", "]$", True), ("^[^]$]+$", "ab", True), ("^[^]$]+$", "ab\n", True), ("^[^]$]+$", "a$", False),
+    ("^[\\]$]+$", "]$", True), ("^[^\\]$]+$", "ab", True), ("^[^\\]$]+$", "ab\n", True),
+    ("^[^\\]$]+$", "a$", False), ("^[a\\\\]$", "\\", True), ("^[a\\\\]$", "a\n", False),
 ])
 def test_a_pattern_means_what_it_means_in_json_schema(source, text, matches):
     """`$` is the end of the text; inside a class or escaped it is a dollar sign, as before."""
     assert (schema.pattern(source).search(text) is not None) is matches
+
+
+@pytest.mark.parametrize("source", ["^[]$]+$", "^[^]$]+$", "x[]"])
+def test_a_class_opening_with_a_bracket_is_refused_not_guessed(source):
+    """ECMA-262 reads `[]` as matching nothing and `[^]` as anything; Python reads the `]` as a character."""
+    with pytest.raises(ValueError, match="escaped"):
+        schema.pattern(source)
+
+
+@pytest.mark.parametrize("text", ["models/m\u2028/../x", "models/\x9bm.pkl", "models/\x85", "m\u2029.pkl"])
+def test_a_path_holds_no_c1_control_or_line_separator(text):
+    """ECMA-262's `.` stops at U+2028 and U+2029, so another validator would not see a `..` segment after
+    one: the path's characters leave both out, and the C1 controls (U+0080-U+009F) with them."""
+    valid = schema.pattern(schema.schema()["$defs"]["path"]["pattern"])
+    assert valid.search(text) is None and valid.search("models/caf\u00e9.pkl") is not None
 
 
 @pytest.mark.parametrize("path, good", [

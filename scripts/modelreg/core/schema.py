@@ -55,7 +55,9 @@ def pattern(source: str) -> re.Pattern:
     The one difference that matters here: `$` is the end of the text there, and in Python also the
     place before a final line break, so Python alone takes "models/m.pkl\n" for a path, "v1.0.0\n"
     for a version and "@team\n" for an owner (a registry's block scalar `|` ends its text with one).
-    Every `$` outside a character class becomes `\\Z`; `^` means the same in both.
+    Every `$` outside a character class becomes `\\Z`; `^` means the same in both. The schema uses no
+    `\\d`, `\\w`, `\\s` or `.` where the two differ, and a class that opens with `]` (`[]` matches nothing in
+    ECMA-262, and `[^]` anything; Python reads the `]` as a character) is refused, not guessed at.
     """
     out, at, in_class = [], 0, False
     while at < len(source):
@@ -73,9 +75,9 @@ def pattern(source: str) -> re.Pattern:
             if source[at:at + 1] == "^":
                 out.append("^")
                 at += 1
-            if source[at:at + 1] == "]":  # Python: a "]" first in a class is one of its characters
-                out.append("]")
-                at += 1
+            if source[at:at + 1] == "]":
+                raise ValueError(f"schema pattern {source!r}: a class opening with ']' means one thing in "
+                                 "JSON Schema and another in Python; write the ']' escaped")
             continue
         elif char == "$":
             char = "\\Z"
