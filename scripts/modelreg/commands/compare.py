@@ -40,16 +40,16 @@ def run(args: argparse.Namespace) -> int:
         baseline = f"deltas vs {result.baseline.name} (production)" if result.baseline else "no production version"
         table(headers, body, title=f"{model.name}: {model.metric or 'no primary metric'} ({model.goal}); {baseline}")
         for key, values in result.differing_params.items():
-            print(f"param {key}: " + ", ".join(f"{v}={number(x)}" for v, x in values.items()))
+            print(safe(f"param {key}: " + ", ".join(f"{v}={number(x)}" for v, x in values.items())))
         failed = [(v, c) for v in result.versions for checks in result.gate_results[v.name].values()
                   for c in checks if not c.passed]
         for version, check in failed:
-            print(f"gate {check.stage} fails for {version.name}: {check.detail}")
+            print(safe(f"gate {check.stage} fails for {version.name}: {check.detail}"))
         for line in signature_lines(result):
             print(f"input {safe(line)}")
         lineage = {name: (data or {}).get("md5") for name, data in result.data.items()}
         if len(set(lineage.values())) > 1:
-            print("training data differs: " + ", ".join(
+            print(safe("training data differs: " + ", ".join(
                 f"{name}={(result.data[name] or {}).get('path', '?')}@{(md5 or '?')[:8]}"
-                for name, md5 in lineage.items()))
+                for name, md5 in lineage.items())))
     return 0

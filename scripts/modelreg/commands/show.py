@@ -6,7 +6,7 @@ import argparse
 
 from ..core.problems import ModelregError
 from ..views.format import number, size
-from ..views.terminal import emit_json, table
+from ..views.terminal import emit_json, safe, table
 from ._common import add_json_option, add_registry_option, load_model
 
 
@@ -32,18 +32,18 @@ def run(args: argparse.Namespace) -> int:
             return 0
         print(f"{model.name} {args.version}" + (f"  [{', '.join(model.stages_of(args.version))}]"
                                                  if model.stages_of(args.version) else ""))
-        for key, value in record.items():
-            print(f"  {key:9} {value}")
+        for key, value in record.items():  # the record's text is the PR author's: one escaped line each
+            print(f"  {safe(key):9} {safe(value)}")
         return 0
     if args.json:
         emit_json({"name": model.name, **model.raw})
         return 0
-    print(f"{model.name}: {model.description}".rstrip(": "))
-    print(f"  path    {model.path} ({model.format or 'unknown format'})")
-    print(f"  owners  {', '.join(model.owners) or '-'}")
-    print(f"  metric  {model.metric or '-'} ({model.goal})")
+    print(safe(f"{model.name}: {model.description}".rstrip(": ")))
+    print(f"  path    {safe(model.path)} ({safe(model.format or 'unknown format')})")
+    print(f"  owners  {safe(', '.join(model.owners) or '-')}")
+    print(f"  metric  {safe(model.metric or '-')} ({safe(model.goal)})")
     for stage in registry.stage_names:
-        print(f"  {stage:10} {model.stages.get(stage, '-')}")
+        print(f"  {stage:10} {safe(model.stages.get(stage, '-'))}")
     metric_names = sorted({m for v in model.versions.values() for m in v.metrics})
     rows = []
     for version in reversed(model.ordered_versions()):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from ..flows import verify
 from ..core.problems import ModelregError
-from ..views.terminal import emit_json
+from ..views.terminal import emit_json, safe
 from ._common import add_json_option, add_registry_option, load
 
 
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     count = sum(len(m.get("versions") or {}) for m in models.values())
     print(f"{loaded.display}: valid ({len(models)} models, {count} versions)")
     for event in events:
-        print(f"  {event.describe()}")
+        print(f"  {safe(event.describe())}")  # a reason or a name is the PR author's text
     return 0
 
 

@@ -81,9 +81,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
         except ImportError:
             pass
         else:
+            from rich.text import Text
+
             rich_table = Table(*headers, title=title)
-            for row in cells:
-                rich_table.add_row(*row)
+            for row in cells:  # Text, not str: rich reads "[link=...]" in a str as markup
+                rich_table.add_row(*(Text(cell) for cell in row))
             Console().print(rich_table)
             return
     if title:
