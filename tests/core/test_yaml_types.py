@@ -265,6 +265,10 @@ def test_a_control_character_is_refused_at_its_line(before):
 
 def test_a_control_character_in_a_piece_is_refused_at_its_line_in_the_file():
     with pytest.raises(ModelregError) as info:
-        yamlread.load("a: 1\r\nb: '\u2028'\nc: x\x7fy\n", "r.yaml", line_offset=10)
+        yamlread.load("a: 1\nb: 'é'\nc: x\x7fy\n", "r.yaml", line_offset=10)
     (problem,) = info.value.problems
-    assert (problem.line, problem.column) == (10 + 4, 5)  # \r\n is one line break, U+2028 another (as libyaml counts)
+    assert (problem.line, problem.column) == (10 + 3, 5)
+    with pytest.raises(ModelregError) as info:  # a line break YAML sees and the file's lines do not, first
+        yamlread.load("a: 1\nb: '\u2028'\nc: x\x7fy\n", "r.yaml", line_offset=10)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.column) == (10 + 2, 5) and "U+2028" in problem.message

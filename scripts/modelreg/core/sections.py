@@ -21,6 +21,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 
+def _other_breaks(text: str) -> bool:
+    """YAML also breaks lines at "\\r", U+0085, U+2028 and U+2029, which these helpers do not: a text
+    holding one goes the full way (where yamlread refuses it, at its line)."""
+    from .yamlread import other_break
+
+    return other_break(text) is not None
+
+
 class Ambiguous(Exception):
     """A key appears twice: only a full parse can say what the file means."""
 
@@ -85,6 +93,8 @@ def model_blocks(text: str, name: str, fields: tuple[str, ...]) -> dict[str, Blo
 
     A field that is absent from the model maps to nothing (missing from the result).
     """
+    if _other_breaks(text):
+        return None
     try:
         return _model_blocks(text, name, fields)
     except Ambiguous:
@@ -142,6 +152,8 @@ def model_block(text: str, name: str) -> Block | None:
 
 
 def _model_block(text: str, name: str) -> Block | None:
+    if _other_breaks(text):
+        return None
     models = find_key(text, 0, len(text), 0, "models")
     if models is None:
         return None

@@ -295,7 +295,40 @@ def _collector_paused():
             gc.enable()
 
 
+_OTHER_BREAK = re.compile("[\r\x85\u2028\u2029]")
+_BREAK_NAMES = {"\r": "a carriage return (\\r)", "\x85": "U+0085 (next line)", "\u2028": "U+2028 (line separator)",
+                "\u2029": "U+2029 (paragraph separator)"}
+
+
+def other_break(text: str) -> int | None:
+    """Where the text first holds a line break other than "\\n", or None.
+
+    YAML breaks lines at "\\r", U+0085, U+2028 and U+2029 too; git, editors' line numbers and the
+    fast paths that cut one model's block out of the text (core/sections.py) do not. A text with
+    one can show YAML a different line structure than everything else sees (a red-team session
+    hid a `stages:` line in a quoted text that way), so it is refused, and the fast paths go around it.
+    """
+    if text.isascii():
+        at = text.find("\r")
+        return None if at < 0 else at
+    found = _OTHER_BREAK.search(text)
+    return None if found is None else found.start()
+
+
+def _refuse_other_breaks(text: str, filename: str, line_offset: int) -> None:
+    at = other_break(text)
+    if at is None:
+        return
+    line = text.count("\n", 0, at) + 1 + line_offset
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    hint = ("save the file with \\n line endings (e.g. dos2unix, or git config core.autocrlf input)"
+            if text[at] == "\r" else "remove it, or write it as an escape inside double quotes")
+    raise ModelregError([Problem(filename, line, column, "", f"{_BREAK_NAMES[text[at]]}: YAML reads it as a line "
+                                 "break, and registry lines end with \\n alone", hint)])
+
+
 def _load_composed(text: str, filename: str, line_offset: int) -> tuple[Any, Node | None]:
+    _refuse_other_breaks(text, filename, line_offset)  # the block reader declines such a text: only here
     try:
         root = compose(text)
     except yaml.MarkedYAMLError as error:
