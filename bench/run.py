@@ -98,8 +98,9 @@ def main() -> None:
             for label, stats in measured.items():
                 row = {"command": name, "code": label, "versions": size, "bytes": path.stat().st_size, **stats,
                        "load": load}
-                if args.instructions:
-                    row["instructions"] = instructions.count(command, env=envs[label])
+                if args.instructions:  # through the interpreter: valgrind does not follow a wrapper's exec
+                    row["instructions"] = instructions.count([sys.executable, "-m", "modelreg", *command[1:]],
+                                                             env=envs[label])
                 results.append(row)
                 print(f"{name:9} {label:6} {size:>6} versions ({row['bytes'] / 1e6:5.2f} MB): median "
                       f"{row['median_ms']:7.1f} ms (min {row['min_ms']:.1f}, max {row['max_ms']:.1f}), CPU "
