@@ -12,6 +12,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from . import gates
 from .diff import STAGE_ASSIGNED, Event, diff
+from .paths import path_problems
 from .problems import Problem, dotted
 from .registry import PRODUCTION, Model, Registry, Version
 from .schema import _kind, _show, schema_errors
@@ -60,8 +61,10 @@ def _is_key(node: Any, step: Any) -> bool:
 
 def check_state(data: Any, root: Any, filename: str) -> list[Problem]:
     out = _Collector(filename, root)
+    flagged = set()
     for path, message, hint in schema_errors(data):
         out.add(path, message, hint, key=message.startswith(("unknown field", "key ")))
+        flagged.add(path)
     if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
         return out.items
     registry = Registry(data)
@@ -76,6 +79,10 @@ def check_state(data: Any, root: Any, filename: str) -> list[Problem]:
         raw = data["models"][name]
         if isinstance(raw, dict):
             _check_model(Model(str(name), raw), names or (), out)
+    paths = [(name, raw["path"]) for name, raw in data["models"].items()  # a path the schema refused: said
+             if isinstance(raw, dict) and isinstance(raw.get("path"), str) and ("models", name, "path") not in flagged]
+    for name, message, hint in path_problems(paths):
+        out.add(("models", name, "path"), message, hint)
     return out.items
 
 

@@ -22,6 +22,8 @@ def _pattern(path: str) -> str:
     character that could end the line (the schema refuses them; this sink refuses them again)."""
     if any(not ch.isprintable() for ch in path):
         raise ModelregError(f"{path!r} cannot be written to CODEOWNERS: it holds a control character")
+    if any(ch in path for ch in "*?[]"):  # the registry's rules refuse them (core/paths.py); this sink again
+        raise ModelregError(f"{path!r} cannot be written to CODEOWNERS: it holds a wildcard")
     return "/" + path.strip("/").replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#")
 
 
