@@ -120,3 +120,13 @@ def test_validate_prints_an_event_reason_escaped(tmp_path):
 
 def test_the_fixtures_here_are_what_the_sample_holds():
     assert "      v1.3.0:" in SAMPLE and "notes: More trees, new features." in SAMPLE
+
+
+@pytest.mark.parametrize("path", ["sub/.GIT/config", ".git./config", ".Git /hooks/x", "a/.g\u200cit/x"])
+def test_the_pull_sink_refuses_a_path_some_file_systems_open_as_git(tmp_path, path):
+    """The second wall at the sink: `dvc.inside` compared `.git` exactly and case-sensitively."""
+    from modelreg.adapters import dvc
+
+    with pytest.raises(ModelregError, match="git's or DVC's own files"):
+        dvc.inside(tmp_path, path)
+    assert dvc.inside(tmp_path, "models/git/x.pkl") == tmp_path.resolve() / "models" / "git" / "x.pkl"

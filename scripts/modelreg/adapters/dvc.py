@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from ..core.digests import folder_sha256
+from ..core.paths import folds_to_git
 from ..core.problems import ModelregError, escaped
 
 CANDIDATES = "candidates"
@@ -417,7 +418,7 @@ def inside(root: Path, relative: str) -> Path:
             (parent != base and base not in parent.parents):
         raise ModelregError(f"the registry path {relative!r} leads outside the repository ({parent}); refusing to "
                             "write there; fix the path in the registry, or pull with -o to a place you choose")
-    if target.name in (".git", ".dvc") or ".git" in PurePosixPath(relative).parts:
+    if target.name in (".git", ".dvc") or any(folds_to_git(part) for part in PurePosixPath(relative).parts):
         raise ModelregError(f"the registry path {relative!r} points into git's or DVC's own files; refusing it")
     return parent / target.name
 

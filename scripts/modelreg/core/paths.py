@@ -25,11 +25,11 @@ def _segments(path: str) -> tuple[str, ...]:
     return tuple(segment.casefold() for segment in path.strip("/").split("/"))
 
 
-def _folds_to_git(segment: str) -> bool:
+def folds_to_git(segment: str) -> bool:
     """`.GIT`, `.git.` and `.git ` (NTFS drops trailing dots and spaces), `.g<U+200C>it` (HFS+ ignores
     such characters): names some file systems open as `.git`."""
     kept = "".join(ch for ch in segment if unicodedata.category(ch) != "Cf")
-    return kept.rstrip(". ") == ".git"
+    return kept.rstrip(". ").casefold() == ".git"
 
 
 def _strange(path: str) -> str | None:
@@ -64,7 +64,7 @@ def path_problems(paths: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]
             problems.append((name, f"path {path!r} holds {wildcard!r}, which CODEOWNERS reads as a wildcard",
                              "name the file without * ? [ ]"))
             continue
-        if any(_folds_to_git(segment) for segment in segments):
+        if any(folds_to_git(segment) for segment in segments):
             problems.append((name, f"path {path!r} names a folder some file systems open as .git", hint))
             continue
         reserved = next((r for r in RESERVED if _overlap(segments, _segments(r))), None)
