@@ -21,7 +21,9 @@ BASE = document.parse(SAMPLE, "r.yaml")[0]
     ("<img src=x onerror=y>", "&lt;img src=x onerror=y&gt;"),
     ("a & b", "a &amp; b"),
     ("&lt;b&gt;", "&amp;lt;b&amp;gt;"),  # an entity shows as typed, it does not become a tag
-    ("[click](https://evil.example)", "\\[click\\](https://evil.example)"),
+    ("[click](https://evil.example)", "\\[click\\](https:&#8203;//evil.example)"),
+    ("see https://evil.example or www.evil.example", "see https:&#8203;//evil.example or www&#8203;.evil.example"),
+    ("bidi\u202eesrever and nul\x00 and zw\u200bsp", "bidi esrever and nul  and zw sp"),
     ("![img](x)", "!\\[img\\](x)"),
     ("*bold* _it_ ~~gone~~", "\\*bold\\* \\_it\\_ \\~\\~gone\\~\\~"),
     ("`code`", "\\`code\\`"),

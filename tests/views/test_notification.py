@@ -256,7 +256,7 @@ def test_release_notifies_webhook_and_email_once(trained_repo, httpserver, smtp)
                             cwd=trained_repo, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr  # a failed notification fails nothing
     assert "Notifications: 4 delivered, 2 failed:" in result.stdout
-    assert "json://127.0.0.1: could not deliver" in result.stdout
+    assert "json:&#8203;//127.0.0.1: could not deliver" in result.stdout  # Markdown: no bare link
     titles = [post["title"] for post in posts]
     assert titles == ["churn-classifier: new version v1.0.0", "churn-classifier: production is now v1.0.0"]
     assert "Reason: first production model" in posts[1]["message"]

@@ -18,8 +18,11 @@ def md(value: Any) -> str:
     """Text from a registry or a reviewer, safe inside GitHub Markdown: no HTML, links, emphasis,
     table breaks or @-mentions can come out of it (a PR author writes the reasons and notes)."""
     text = "" if value is None else str(value)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.translate(_MARKDOWN).replace("@", "@&#8203;").replace("\r", " ").replace("\n", " ")
+    if not text.isprintable():  # controls, bidi and zero-width characters: a space each (they could reorder
+        text = "".join(ch if ch.isprintable() else " " for ch in text)  # or hide what reviewers read)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").translate(_MARKDOWN)
+    # no mention, and no bare link GitHub would autolink (a zero-width space after "@", "://", "www")
+    return text.replace("@", "@&#8203;").replace("://", ":&#8203;//").replace("www.", "www&#8203;.")
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
