@@ -57,3 +57,28 @@ def test_a_path_that_is_another_models_is_refused(path):
 def test_the_first_of_two_models_keeps_its_path_and_the_second_is_named():
     problems = path_problems([("a", "models/a/m.pkl"), ("b", "models/A/m.pkl"), ("c", "models/c/m.pkl")])
     assert [name for name, _, _ in problems] == ["b"] and "model a" in problems[0][1]
+
+
+def test_every_path_is_judged_and_each_problem_says_what_to_do():
+    """Direct: the schema refuses controls before these rules see them, so they are asked here too."""
+    paths = [("a", "models/a\x01/m"), ("b", "models/b\u2028/m"), ("c", "models/c\u2029/m"), ("d", "models/d*"),
+             ("e", "sub/.Git./x"), ("f", "dvc.yaml"), ("g", "models/g/m.pkl"), ("h", "models/G/m.pkl/x"),
+             ("i", "models/MiXed/X.pkl"), ("j", "models/j/.gitX/m.pkl")]
+    problems = {name: (message, hint) for name, message, hint in path_problems(paths)}
+    assert sorted(problems) == ["a", "b", "c", "d", "e", "f", "h"]
+    assert "U+0001" in problems["a"][0] and "U+2028" in problems["b"][0] and "U+2029" in problems["c"][0]
+    assert problems["a"][1] == "write the path in visible characters"
+    assert "'*'" in problems["d"][0] and problems["d"][1] == "name the file without * ? [ ]"
+    assert problems["e"][1] == problems["f"][1] == problems["h"][1] == \
+        "give each model a folder of its own, e.g. models/NAME/model.skops"
+    assert "model g" in problems["h"][0]
+
+
+@pytest.mark.parametrize("segment, opens_git", [
+    (".git", True), (".GIT", True), (".git.", True), (".git. .", True), (".g\u200cit", True), ("\u200b.git", True),
+    (".gitX", False), (".gitx", False), ("git", False), (".github", False), ("x.git", False),
+])
+def test_what_some_file_system_opens_as_git(segment, opens_git):
+    from modelreg.core.paths import folds_to_git
+
+    assert folds_to_git(segment) is opens_git
