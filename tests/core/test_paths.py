@@ -63,10 +63,10 @@ def test_every_path_is_judged_and_each_problem_says_what_to_do():
     """Direct: the schema refuses controls before these rules see them, so they are asked here too."""
     paths = [("a", "models/a\x01/m"), ("b", "models/b\u2028/m"), ("c", "models/c\u2029/m"), ("d", "models/d*"),
              ("e", "sub/.Git./x"), ("f", "dvc.yaml"), ("g", "models/g/m.pkl"), ("h", "models/G/m.pkl/x"),
-             ("i", "models/MiXed/X.pkl"), ("j", "models/j/.gitX/m.pkl"), ("k", "models/i/m.pkl "),
+             ("i", "models/MiXed/X.pkl"), ("j", "models/j/.gitX/m.pkl"), ("k", "models/i/m.pkl "), ("i2", "models/i/m.pkl"), ("i3", "models/i/m.pkl."),
              ("l", "models/MIXED/x.pkl/y")]
     problems = {name: (message, hint) for name, message, hint in path_problems(paths)}
-    assert sorted(problems) == ["a", "b", "c", "d", "e", "f", "h", "l"]
+    assert sorted(problems) == ["a", "b", "c", "d", "e", "f", "h", "i2", "i3", "l"]  # i2, i3: k on NTFS
     assert "U+0001" in problems["a"][0] and "U+2028" in problems["b"][0] and "U+2029" in problems["c"][0]
     assert problems["a"][1] == "write the path in visible characters"
     assert "'*'" in problems["d"][0] and problems["d"][1] == "name the file without * ? [ ]"

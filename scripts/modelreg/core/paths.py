@@ -21,8 +21,9 @@ RESERVED = ("scripts", ".github", ".dvc", "pyproject.toml", "dvc.yaml", "dvc.loc
 
 
 def _segments(path: str) -> tuple[str, ...]:
-    """The path's segments as a case-insensitive file system compares them."""
-    return tuple(segment.casefold() for segment in path.strip("/").split("/"))
+    """The path's segments as file systems may compare them: without case, and without trailing dots
+    and spaces (NTFS drops them: `models/a ` is `models/a` there)."""
+    return tuple(segment.casefold().rstrip(". ") for segment in path.strip("/").split("/"))
 
 
 def folds_to_git(segment: str) -> bool:
