@@ -93,8 +93,6 @@ def model_blocks(text: str, name: str, fields: tuple[str, ...]) -> dict[str, Blo
 
     A field that is absent from the model maps to nothing (missing from the result).
     """
-    if _other_breaks(text):
-        return None
     try:
         return _model_blocks(text, name, fields)
     except Ambiguous:
@@ -152,7 +150,7 @@ def model_block(text: str, name: str) -> Block | None:
 
 
 def _model_block(text: str, name: str) -> Block | None:
-    if _other_breaks(text):
+    if _other_breaks(text):  # every entry point starts here (model_blocks through _model_blocks)
         return None
     models = find_key(text, 0, len(text), 0, "models")
     if models is None:

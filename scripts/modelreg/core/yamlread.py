@@ -95,24 +95,26 @@ def _typed(value: str, tag: str, node: ScalarNode | None = None) -> Any:
     `node` is the scalar's node when there is one; one is made only for PyYAML's rarer spellings and refusals."""
     if tag == _STR or tag == _TIMESTAMP:
         return value
+    if tag == _NULL:
+        return None
     if tag == _FLOAT:
         try:
             return float(value)
         except ValueError:
-            try:
-                return _slow.construct_yaml_float(node or ScalarNode(tag, value))
-            except ValueError:
-                raise _Refused(node or ScalarNode(tag, value), f"{value!r} is not a number (!!float)",
-                               "remove the tag or fix the value")
+            pass
+    elif tag == _INT and _PLAIN_INT.match(value):
+        return int(value)
+    node = node or ScalarNode(tag, value)
+    if tag == _FLOAT:
+        try:
+            return _slow.construct_yaml_float(node)
+        except ValueError:
+            raise _Refused(node, f"{value!r} is not a number (!!float)", "remove the tag or fix the value")
     if tag == _INT:
         try:
-            return int(value) if _PLAIN_INT.match(value) else _slow.construct_yaml_int(node or ScalarNode(tag, value))
+            return _slow.construct_yaml_int(node)
         except ValueError:
-            raise _Refused(node or ScalarNode(tag, value), f"{value!r} is not an integer (!!int)",
-                           "remove the tag or fix the value")
-    if tag == _NULL:
-        return None
-    node = node or ScalarNode(tag, value)
+            raise _Refused(node, f"{value!r} is not an integer (!!int)", "remove the tag or fix the value")
     if tag == _BOOL:
         if value.lower() not in _BOOL_VALUES:
             raise _Refused(node, f"{value!r} is not a boolean (!!bool)", "remove the tag or fix the value")
